@@ -524,7 +524,10 @@ class ArrayObject:
             yield index, self.get_items(index, keepdims=keepdims)
 
     def ensemble_blocks(self, chunks: Any = None) -> Any:
-        """Dask object array (shape = number of blocks per axis) of eager sub-ensemble objects."""
+        """Dask object array (one element per block of the ensemble partition) of eager sub-objects.
+
+        Unlike abTEM, its declared shape is the grid of blocks, which is also what it computes to.
+        """
         import dask
         import dask.array as da
 
@@ -533,12 +536,11 @@ class ArrayObject:
         blocks = np.empty(grid, dtype=object)
         for index, slices in self._block_slices(chunks):
             sub = self.get_items(slices) if slices else self._new(self._array)
-            blocks[index] = da.from_delayed(
-                dask.delayed(_compute_object)(sub), shape=(), dtype=object
-            )
+            wrapped = dask.delayed(_wrap_block)(sub)
+            blocks[index] = da.from_delayed(wrapped, shape=(1,) * len(grid), dtype=object)
         if not grid:
             return blocks[()]
-        return da.stack([blocks[i] for i in np.ndindex(*grid)]).reshape(grid)
+        return da.block(blocks.tolist())
 
     # ------------------------------------------------------------------ generic application
     def apply_func(self, func: Callable[..., Any], **kwargs: Any) -> "ArrayObject":
@@ -549,9 +551,12 @@ class ArrayObject:
         abTEM, base axes are made whole first, so non-local functions are always correct.
         """
         template = self
+        n_ensemble = self.ensemble_dims
 
-        def stack_func(stack: Any) -> Any:
-            obj = template._new(stack)
+        def stack_func(stack: Any, ensemble_offset: tuple[int, ...] = ()) -> Any:
+            slices = tuple(slice(o, o + n) for o, n in zip(ensemble_offset, stack.shape[:n_ensemble]))
+            axes = [a.index(s) for a, s in zip(template.ensemble_axes_metadata, slices)]
+            obj = template._new(stack, ensemble_axes_metadata=axes)
             result = func(obj, **kwargs)
             result = result.array if isinstance(result, ArrayObject) else result
             if tuple(result.shape) != tuple(stack.shape):
@@ -562,7 +567,7 @@ class ArrayObject:
 
         from .ensemble import map_images
 
-        array = map_images(stack_func, self._array, base_dims=self._base_dims)
+        array = map_images(stack_func, self._array, base_dims=self._base_dims, ensemble_index=True)
         return self._new(array)
 
     def apply_transform(self, transform: Any, max_batch: Any = "auto") -> "ArrayObject":
@@ -938,5 +943,9 @@ class ArrayObject:
     __itruediv__ = __truediv__
 
 
-def _compute_object(obj: ArrayObject) -> ArrayObject:
-    return obj.compute() if obj.is_lazy else obj
+def _wrap_block(obj: ArrayObject) -> np.ndarray:
+    """An eager object in a numpy object array of shape ``(1,) * ensemble_dims``."""
+    obj = obj.compute() if obj.is_lazy else obj
+    wrapped = np.empty((1,) * obj.ensemble_dims, dtype=object)
+    wrapped[(0,) * obj.ensemble_dims] = obj
+    return wrapped

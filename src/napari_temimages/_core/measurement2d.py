@@ -22,6 +22,8 @@ def validate_sampling(sampling: Any, what: str = "sampling") -> tuple[float, flo
     """A scalar or a pair of positive finite numbers -> ``(float, float)``."""
     if isinstance(sampling, (numbers.Real, np.number)) and not isinstance(sampling, bool):
         values = (sampling, sampling)
+    elif isinstance(sampling, (str, bytes)):
+        raise InvalidTypeError(f"{what} must be a number or a pair of numbers, not {sampling!r}")
     else:
         try:
             values = tuple(sampling)
