@@ -882,6 +882,29 @@ class ArrayObject:
 
         return to_hyperspy(self, transpose=transpose)
 
+    # ------------------------------------------------------------------ napari
+    # The conversion lives in napari_temimages.layer_data (napari-free and Qt-free); it is
+    # imported by name at call time so that _core never depends on the package around it.
+    @classmethod
+    def from_layer(cls, layer: Any) -> "ArrayObject":
+        """The object a napari image layer (or ``(data, attributes)`` tuple) shows."""
+        import importlib
+
+        obj = importlib.import_module("napari_temimages.layer_data").from_layer(layer)
+        if not isinstance(obj, cls):
+            raise InvalidTypeError(f"the layer holds a {type(obj).__name__}, not a {cls.__name__}")
+        return obj
+
+    def add_to_viewer(self, viewer: Any, **kwargs: Any) -> list:
+        """Add to a napari viewer (x right, y up, physical axes); returns the new layers.
+
+        ``kwargs``: ``name``, ``display`` (``"linear"``/``"power"``/``"log"``), ``power``,
+        ``colormap``, ``contrast_limits``.
+        """
+        import importlib
+
+        return importlib.import_module("napari_temimages.layer_data").add_to_viewer(self, viewer, **kwargs)
+
     # ------------------------------------------------------------------ arithmetic
     def _operand(self, other: Any) -> Any:
         if isinstance(other, ArrayObject):

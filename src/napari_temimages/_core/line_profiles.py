@@ -54,6 +54,33 @@ class _LineProfiles(ArrayObject):
             raise InvalidTypeError(f"{cls.__name__} needs a linear last axis")
         return cls(array, sampling=axes[-1].sampling, ensemble_axes_metadata=axes[:-1], metadata=metadata)
 
+    def interpolate(
+        self, sampling: float | None = None, gpts: int | None = None, order: int = 3, endpoint: bool = False
+    ) -> "_LineProfiles":
+        """Periodic spline resampling to ``gpts`` points or a step of ``sampling`` (Å / 1/Å).
+
+        ``endpoint=True`` also samples the end of the period (step ``extent / (gpts - 1)``).
+        """
+        from .ops.lines import profile_interpolate
+
+        return profile_interpolate(self, sampling=sampling, gpts=gpts, order=order, endpoint=endpoint)
+
+    def tile(self, repetitions: int) -> "_LineProfiles":
+        """Repeat every profile ``repetitions`` times (periodic continuation)."""
+        from .ops.lines import tile_profiles
+
+        return tile_profiles(self, repetitions)
+
+    def width(self, height: float = 0.5) -> Any:
+        """Full width at ``height`` x maximum (0.5: FWHM) per profile, in the base-axis units.
+
+        Crossings are interpolated linearly; NaN where a profile does not cross the level twice.
+        Returns an array of the ensemble shape (dask for lazy profiles).
+        """
+        from .ops.lines import profile_widths
+
+        return profile_widths(self, height=height)
+
     def show(self, *args: Any, **kwargs: Any) -> Any:
         """Line plot(s) with matplotlib (see :func:`.visualize.show`)."""
         from .visualize import show
@@ -75,3 +102,12 @@ class ReciprocalSpaceLineProfiles(_LineProfiles):
     @property
     def base_axes_metadata(self) -> list[AxisMetadata]:
         return [ReciprocalSpaceAxis(label="k", sampling=self._sampling, units="1/Å", tex_label="$k$")]
+
+    @property
+    def angular_extent(self) -> float:
+        """``extent * wavelength * 1000`` in mrad (needs ``metadata['energy']`` in eV)."""
+        from .diffraction import energy_to_wavelength
+
+        if "energy" not in self.metadata:
+            raise InvalidArgumentError("energy not in measurement metadata (needed for angles)")
+        return self.extent * energy_to_wavelength(float(self.metadata["energy"])) * 1e3
