@@ -103,14 +103,21 @@ def _select(cases: list, only: str | None, skip: str | None) -> list:
     return out
 
 
-def _time_call(impl: C.Impl, state: dict) -> tuple[float, Any]:
+def _time_call(impl: C.Impl, state: dict, inner: int = 1) -> tuple[float, Any]:
+    """Time one call (``inner`` > 1: the mean of that many back-to-back calls, for µs-scale ops)."""
     if impl.before is not None:
         impl.before(state)
-    gc.collect()
+    if inner == 1:
+        gc.collect()
+        t0 = time.perf_counter()
+        result = impl.call(state)
+        t1 = time.perf_counter()
+        return t1 - t0, result
     t0 = time.perf_counter()
-    result = impl.call(state)
+    for _ in range(inner):
+        result = impl.call(state)
     t1 = time.perf_counter()
-    return t1 - t0, result
+    return (t1 - t0) / inner, result
 
 
 def run_case(case: C.Case, size_name: str, repeat: int, memory: bool = True, quiet: bool = False) -> dict:
@@ -142,15 +149,25 @@ def run_case(case: C.Case, size_name: str, repeat: int, memory: bool = True, qui
                 del result
             except Exception as exc:
                 entry["failed"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
-                if not quiet:
+                if not quiet and os.environ.get("BENCH_VERBOSE"):
                     traceback.print_exc()
                 del impls[name]
         names = list(impls)
-        # cheap cases get more rounds (the median of a 1 ms op over 7 calls is mostly noise)
+        # cheap cases get more rounds (the median of a 1 ms op over 7 calls is mostly noise), and
+        # µs-scale calls (no `before` hook) are timed as batches of back-to-back calls
         slowest = max((out["impls"][n]["first"] for n in names), default=1.0)
         rounds = repeat
         if repeat > 1 and slowest < 0.02:
             rounds = min(10 * repeat, max(repeat, int(0.3 / max(slowest, 1e-5))))
+        inner = {}
+        for n in names:
+            if repeat > 1 and impls[n].before is None and out["impls"][n]["first"] < 0.05:
+                t2, r0 = _time_call(impls[n], state, 3)  # the first call may be cold
+                del r0
+                inner[n] = int(min(1000, max(1, 2e-3 / max(t2, 1e-7)))) if t2 < 1e-3 else 1
+            else:
+                inner[n] = 1
+            out["impls"][n]["inner"] = inner[n]
         times: dict[str, list[float]] = {n: [] for n in names}
         for r in range(rounds):
             k = r % max(len(names), 1)
@@ -158,7 +175,7 @@ def run_case(case: C.Case, size_name: str, repeat: int, memory: bool = True, qui
             if (r // max(len(names), 1)) % 2:
                 order = order[::-1]
             for name in order:
-                dt, result = _time_call(impls[name], state)
+                dt, result = _time_call(impls[name], state, inner[name])
                 del result
                 times[name].append(dt)
         for name in names:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .layer_data import META_KEY, ensemble_readout, typographic_minus
 
-__all__ = ["prepare_viewer", "readout_lines", "EnsembleReadout", "current_viewer"]
+__all__ = ["prepare_viewer", "prepare_current_viewer", "readout_lines", "layer_indices", "EnsembleReadout", "current_viewer", "text_overlay", "camera"]
 
 #: viewers already prepared: id -> (weakref to viewer, readout)
 _PREPARED: dict[int, tuple[Any, "EnsembleReadout"]] = {}

@@ -111,17 +111,8 @@ def _panel_title(obj: Any, index: tuple, exploded: tuple[int, ...], title: Any) 
 
 
 def _format_axis_value(axis: Any, i: int, n: int) -> str:
-    coords = axis.coordinates(n)
-    value = coords[i]
-    label = axis.label or type(axis).__name__
-    if isinstance(value, (float, np.floating)):
-        text = f"{float(value):.3g}"
-    elif isinstance(value, (int, np.integer)) and not hasattr(axis, "values"):
-        text = str(int(value))
-    else:
-        text = str(value)
-    units = f" {axis.units}" if axis.units else ""
-    return f"{label} = {text}{units}"
+    """``"label = value units"`` (the axis' own formatting, as in the napari readout)."""
+    return axis.format_value(i, n)
 
 
 def _host_data(obj: Any, indices: Sequence[tuple]) -> list[np.ndarray]:

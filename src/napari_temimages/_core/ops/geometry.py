@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backend import get_backend
-from ..ensemble import map_images
+from ..ensemble import map_images, whole_base_chunks
 from ..errors import InvalidArgumentError, InvalidTypeError
 from ..measurement2d import validate_sampling
 from ..precision import real_dtype
@@ -100,7 +100,8 @@ def crop(images: Any, extent: Any, offset: Any = (0.0, 0.0), centered: bool = Fa
 
     The pixel window is ``round(n offset / L)`` plus ``round(n extent / L)`` pixels per axis (as
     abTEM); the sampling is unchanged. Windows past the image edge, negative offsets and empty
-    windows raise :class:`InvalidArgumentError` (abTEM truncates or mis-indexes silently).
+    windows raise :class:`InvalidArgumentError` (abTEM truncates or mis-indexes silently). Lazy
+    data stay lazy (a slice; each cropped image one chunk).
     """
     extent = positive_pair(extent, "crop extent")
     offset = as_pair(offset, "crop offset")
@@ -116,7 +117,7 @@ def crop(images: Any, extent: Any, offset: Any = (0.0, 0.0), centered: bool = Fa
             )
     windows = [_crop_window(n, l, e, o, a) for n, l, e, o, a in zip(images.base_shape, length, extent, offset, "xy")]
     index = (Ellipsis,) + tuple(slice(s, s + c) for s, c in windows)
-    return images._new(images.array[index])
+    return images._new(whole_base_chunks(images.array[index], 2))
 
 
 # ---------------------------------------------------------------------------------- tile

@@ -52,24 +52,76 @@ def _frequency_map(n: int, g: int) -> tuple[np.ndarray, np.ndarray]:
     return m % n, m % g
 
 
+def _kept_frequencies(n: int, g: int) -> np.ndarray:
+    """Signed frequency kept at each new-grid position ``p`` (``p = m mod g``), or ``n`` (none)."""
+    out = np.full(g, n, dtype=np.intp)
+    n_min = min(n, g)
+    m = np.arange(-(n_min // 2), (n_min + 1) // 2)
+    out[m % g] = m
+    return out
+
+
+def _gather(half: Any, fx: np.ndarray, fy: np.ndarray, n: tuple[int, int], backend: Any) -> Any:
+    """``T[p_x, p_y] = F[fx[p_x], fy[p_y]]`` (0 where a frequency is ``n``, i.e. absent) from the
+    half spectrum ``F[:, :n_y//2+1]`` of a real image, using ``F[-m] = conj(F[m])``."""
+    nx, ny = n
+    valid_x, valid_y = fx != nx, fy != ny
+    out = backend.xp.zeros(half.shape[:-2] + (fx.size, fy.size), dtype=half.dtype)
+    rows = np.nonzero(valid_x)[0]
+    for negative in (False, True):
+        cols = np.nonzero(valid_y & ((fy < 0) == negative))[0]
+        if not cols.size or not rows.size:
+            continue
+        sx = (-fx[rows] if negative else fx[rows]) % nx
+        sy = -fy[cols] if negative else fy[cols]
+        block = half[..., backend.asarray(sx)[:, None], backend.asarray(sy)[None, :]]
+        out[..., backend.asarray(rows)[:, None], backend.asarray(cols)[None, :]] = block.conj() if negative else block
+    return out
+
+
+def _real_fft_interpolate(stack: Any, gpts: tuple[int, int], scale: float) -> Any:
+    """Real images: ``Re IDFT(G)`` computed as ``irfft2`` of the Hermitian part of the mapped
+    spectrum ``G`` (``H[p] = (G[p] + conj G[-p]) / 2``), from an ``rfft2`` half spectrum."""
+    backend = get_backend(stack)
+    fft, kw = backend.fft(), backend.fft_kwargs()
+    (nx, ny), (gx, gy) = stack.shape[-2:], gpts
+    half = fft.rfft2(stack.astype(float_dtype(), copy=False), axes=(-2, -1), **kw)
+    ax, ay = _kept_frequencies(nx, gx), _kept_frequencies(ny, gy)
+    # conj(G[-p]) = F[-M(-p)]: the mirrored kept frequency at each position
+    bx = np.where(ax[(-np.arange(gx)) % gx] != nx, -ax[(-np.arange(gx)) % gx], nx)
+    by = np.where(ay[(-np.arange(gy)) % gy] != ny, -ay[(-np.arange(gy)) % gy], ny)
+    ay, by = ay[: gy // 2 + 1], by[: gy // 2 + 1]
+    spectrum = _gather(half, ax, ay, (nx, ny), backend)
+    rows, cols = np.nonzero(ax != bx)[0], np.nonzero(ay != by)[0]
+    if rows.size or cols.size:  # only these rows/columns are not Hermitian already
+        mirror = _gather(half, bx, by, (nx, ny), backend)
+        row_sel = (Ellipsis, backend.asarray(rows), slice(None))
+        col_sel = (Ellipsis, backend.asarray(cols))
+        averaged_cols = (spectrum[col_sel] + mirror[col_sel]) / 2
+        spectrum[row_sel] = (spectrum[row_sel] + mirror[row_sel]) / 2
+        spectrum[col_sel] = averaged_cols
+    out = fft.irfft2(spectrum, s=(gx, gy), axes=(-2, -1), norm="forward", overwrite_x=True, **kw)
+    out *= out.dtype.type(scale)
+    return out
+
+
 def fft_interpolate_stack(stack: Any, gpts: tuple[int, int], normalization: str = "values") -> Any:
     """Fourier interpolation of a stack ``(*ensemble, n_x, n_y)`` to ``(*ensemble, g_x, g_y)``.
 
     Returns float32 (real input) or complex64 (complex input) with abTEM's default precision.
     """
+    (nx, ny), (gx, gy) = stack.shape[-2:], gpts
+    scale = 1.0 / (nx * ny) if normalization == "values" else 1.0 / (gx * gy)
+    if not is_complex_dtype(stack.dtype):
+        return _real_fft_interpolate(stack, gpts, scale)
     backend = get_backend(stack)
     xp, fft, kw = backend.xp, backend.fft(), backend.fft_kwargs()
-    real = not is_complex_dtype(stack.dtype)
-    (nx, ny), (gx, gy) = stack.shape[-2:], gpts
     spectrum = fft.fft2(stack.astype(complex_dtype(), copy=False), axes=(-2, -1), **kw)
     (sx, dx), (sy, dy) = _frequency_map(nx, gx), _frequency_map(ny, gy)
     new = xp.zeros(stack.shape[:-2] + (gx, gy), dtype=spectrum.dtype)
     sx, dx, sy, dy = (backend.asarray(a) for a in (sx, dx, sy, dy))
     new[..., dx[:, None], dy[None, :]] = spectrum[..., sx[:, None], sy[None, :]]
-    scale = 1.0 / (nx * ny) if normalization == "values" else 1.0 / (gx * gy)
     out = fft.ifft2(new, axes=(-2, -1), norm="forward", overwrite_x=True, **kw)
-    if real:
-        out = out.real
     out *= out.dtype.type(scale)
     return out
 
