@@ -54,18 +54,15 @@ _ANGSTROM = {"Å", "\u00c5", "\\u00c5", "angstrom", "Angstrom", "ångström"}
 
 
 def _is_our_tiff(path: str) -> bool:
-    """A TIFF written by abTEM's ``to_tiff`` or by napari-temimages (header and first IFD only).
+    """A TIFF written by napari-temimages or abTEM, or calibrated in Å (header and first IFD only).
 
-    Ours: an ``ImageDescription`` holding abTEM's JSON (``"type"`` Images/DiffractionPatterns and
-    ``"axes"``), or ImageJ metadata with the unit Å (how ``write_tiff`` stores the pixel size).
-    ``tiff_format.is_abtem_tiff`` is used instead when that module provides it.
+    Ours: ``tiff_format``'s private JSON tag; an ``ImageDescription`` holding abTEM's JSON
+    (``"type"`` Images/DiffractionPatterns and ``"axes"``) or ``{"unit": "Å", ...}``; or ImageJ
+    metadata with the unit Å. ``tiff_format.is_abtem_tiff`` is used instead when it exists.
     """
-    try:
-        from ._core import tiff_format
+    from ._core import tiff_format
 
-        check = getattr(tiff_format, "is_abtem_tiff", None)
-    except ImportError:
-        check = None
+    check = getattr(tiff_format, "is_abtem_tiff", None)
     if check is not None:
         return bool(check(path))
     import json
@@ -74,8 +71,12 @@ def _is_our_tiff(path: str) -> bool:
 
     if not os.path.isfile(path):
         return False
+    angstrom = {u.lower() for u in _ANGSTROM}
     with tifffile.TiffFile(path) as tif:
         page = tif.pages.first
+        json_tag = getattr(tiff_format, "JSON_TAG", None)
+        if json_tag is not None and page.tags.get(json_tag) is not None:
+            return True
         descriptions = [t.value for t in page.tags.values() if t.name == "ImageDescription"]
         for text in descriptions:
             if not isinstance(text, str) or not text.lstrip().startswith("{"):
@@ -84,10 +85,14 @@ def _is_our_tiff(path: str) -> bool:
                 data = json.loads(text)
             except ValueError:
                 continue
-            if isinstance(data, dict) and data.get("type") in ("Images", "DiffractionPatterns") and "axes" in data:
+            if not isinstance(data, dict):
+                continue
+            if data.get("type") in ("Images", "DiffractionPatterns") and "axes" in data:
+                return True
+            if str(data.get("unit", "")).strip().lower() in angstrom:
                 return True
         imagej = tif.imagej_metadata or {}
-        return str(imagej.get("unit", "")).strip().lower() in {u.lower() for u in _ANGSTROM}
+        return str(imagej.get("unit", "")).strip().lower() in angstrom
 
 
 def get_reader(path: PathOrPaths) -> Callable[[PathOrPaths], list] | None:
@@ -109,7 +114,7 @@ def _read_objects(path: str) -> list:
     else:
         from ._core.zarr_format import read_zarr
 
-        result = read_zarr(path)
+        result = read_zarr(path, chunks=None)  # the chunks on disk: a slider step reads one chunk
     return list(result) if isinstance(result, (list, tuple)) else [result]
 
 

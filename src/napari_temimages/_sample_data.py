@@ -31,7 +31,7 @@ def load_sample(key: str):
     """The sample as a (lazy) measurement object."""
     from ._core.zarr_format import read_zarr
 
-    return read_zarr(str(sample_path(key)))
+    return read_zarr(str(sample_path(key)), chunks=None)
 
 
 def _layers(key: str) -> list:

@@ -755,6 +755,7 @@ FAKE_BACKEND = _backend.ArrayBackend(
     fft_workers=None,
     name="fake-cupy",
     random_module=lambda: fake_random,
+    device_context=lambda index: fakecp.cuda.Device(index),
 )
 
 

@@ -250,3 +250,25 @@ def test_failed_tiff_write_keeps_the_previous_file(tmp_path, monkeypatch):
         write_tiff_layer(str(out), data, meta)
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.tif"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16])
+def test_tiffs_we_write_are_claimed_and_read(tmp_path, dtype):
+    im = Images((np.arange(2 * 6 * 5) % 7).reshape(2, 6, 5).astype(dtype), sampling=(0.2, 0.1))
+    data, meta, _ = to_layer_data(im)[0]
+    out = tmp_path / "x.tiff"
+    write_tiff_layer(str(out), data, meta)
+    reader = get_reader(str(out))
+    assert reader is not None
+    (layer,) = reader(str(out))
+    assert _bytes(from_layer(layer).array) == _bytes(im.array)
+
+
+def test_abtem_and_calibrated_tiffs_are_claimed(tmp_path):
+    desc = json.dumps({"energy": 2e5, "axes": {"axis_0": {"label": "x", "type": "RealSpaceAxis", "sampling": 0.1},
+                                               "axis_1": {"label": "y", "type": "RealSpaceAxis", "sampling": 0.1}},
+                       "type": "Images"})
+    tifffile.imwrite(tmp_path / "abtem.tif", np.zeros((6, 5), np.float32), description=desc)
+    tifffile.imwrite(tmp_path / "fiji.tif", np.zeros((6, 5), np.float32), imagej=True, resolution=(10, 10),
+                     metadata={"unit": "\\u00C5"})
+    assert is_ours(tmp_path / "abtem.tif") and is_ours(tmp_path / "fiji.tif")

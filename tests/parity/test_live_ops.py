@@ -9,8 +9,6 @@ relation instead.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -19,7 +17,7 @@ from napari_temimages import Images
 
 from .live import abtem_axis_dicts, assert_same, axis_for, our_axis_dicts, to_abtem
 
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -36,13 +34,6 @@ def images(draw, dtypes=("float32", "float64", "complex64"), min_size=2, max_siz
     sampling = (draw(st.floats(0.05, 0.5)), draw(st.floats(0.05, 0.5)))
     metadata = {"energy": 200e3, "label": "intensity", "units": "arb. unit"}
     return Images(array.astype(dtype), sampling, axes, metadata)
-
-
-def _quiet():
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore")
-    return ctx
 
 
 @SETTINGS

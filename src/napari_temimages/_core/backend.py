@@ -316,8 +316,8 @@ def to_device(array: Any, device: str) -> Any:
 def _transfer(source: ArrayBackend, target: ArrayBackend, index: int | None = None) -> Callable[[Any], Any]:
     if target is NUMPY:
         return source.asnumpy
-    if source is NUMPY:
-        upload = target.asarray
+    if source is NUMPY or source is target:
+        upload = target.asarray  # host -> device, or device -> (another) device of the same kind
     else:
         upload = lambda a: target.asarray(source.asnumpy(a))  # noqa: E731
     if index is None or target.device_context is None:

@@ -41,6 +41,7 @@ MEASUREMENT_TYPES: dict[str, type[ArrayObject]] = {
 
 _RESERVED = ("axes", "data_origin", "type", "kwargs")
 _MAX_CHUNK_BYTES = 512 * 2**20
+_MAX_ARRAY_BYTES = 2.0**50  # 1 PiB: anything larger is a corrupt or hostile header
 _DATA_ORIGIN = "napari-temimages_v0.1.0"
 
 
@@ -122,13 +123,21 @@ def read_zarr(url: Any, chunks: Any = "auto") -> ArrayObject | list[ArrayObject]
         raise AbtemFileError(path, f"not a readable zarr store ({type(exc).__name__}: {exc})") from exc
     attrs = _root_attributes(group, path)
     if "metadata0" in attrs:
-        objects = [_read_canonical(group, attrs, i, path, chunks) for i in _indices(attrs, "metadata")]
+        reader, prefix = _read_canonical, "metadata"
     elif "kwargs0" in attrs or "type0" in attrs:
-        objects = [_read_legacy(group, attrs, i, path, chunks) for i in _indices(attrs, "type")]
+        reader, prefix = _read_legacy, "type"
     elif not attrs:
         raise AbtemFileError(path, "the store has no attributes: not an abTEM file (or a broken legacy zip)")
     else:
         raise AbtemFileError(path, "zarr store does not contain recognizable abTEM metadata")
+    objects = []
+    for i in _indices(attrs, prefix):
+        try:
+            objects.append(reader(group, attrs, i, path, chunks))
+        except AbtemFileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a bad file triggers, report it as such
+            raise AbtemFileError(path, f"object {i} is malformed ({type(exc).__name__}: {exc})") from exc
     return objects[0] if len(objects) == 1 else objects
 
 
@@ -153,6 +162,9 @@ def _lazy_array(group: Any, i: int, path: str, ndim_base: int, chunks: Any) -> A
         raise AbtemFileError(path, f"array {name!r} is missing") from exc
     if not hasattr(array, "shape") or not hasattr(array, "dtype"):
         raise AbtemFileError(path, f"{name!r} is not an array")
+    nbytes = float(np.prod([float(n) for n in array.shape])) * np.dtype(array.dtype).itemsize
+    if nbytes > _MAX_ARRAY_BYTES:
+        raise AbtemFileError(path, f"{name!r} declares an absurd size ({nbytes:.3g} bytes, shape {array.shape})")
     if isinstance(chunks, str) and chunks == "auto":
         n_ens = max(len(array.shape) - ndim_base, 0)
         chunks = ("auto",) * n_ens + (-1,) * min(ndim_base, len(array.shape))
@@ -186,6 +198,8 @@ def _read_canonical(group: Any, attrs: dict, i: int, path: str, chunks: Any) -> 
     if not isinstance(raw, dict):
         raise AbtemFileError(path, f"metadata{i} must be a JSON object")
     meta = decode(raw)
+    if not isinstance(meta, dict):
+        raise AbtemFileError(path, f"metadata{i} must be a JSON object")
     cls = _class_for(meta.get("type"), path)
     axes_dict = meta.get("axes")
     if not isinstance(axes_dict, dict):

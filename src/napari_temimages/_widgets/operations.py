@@ -157,7 +157,13 @@ class Operation:
         call.__signature__ = signature  # type: ignore[attr-defined]
         call.__name__ = self.name
         call.__doc__ = self.tooltip
-        options = {"image": {"label": "image", "tooltip": "input layer (never modified)"}, **self.options}
+        options = {"image": {"label": "image", "tooltip": "input layer (never modified)"}}
+        for key, value in self.options.items():
+            value = dict(value)
+            source = value.pop("choices_from", None)
+            if source is not None:  # choices computed from the chosen layer on every reset
+                value["choices"] = runner.choices_from(source)
+            options[key] = value
         gui = magicgui(call, call_button=self.title, persist=False, **options)
         gui.tooltip = self.tooltip
         cancel = PushButton(text="Cancel", gui_only=True, name="cancel_button", visible=False)
@@ -241,6 +247,20 @@ class Runner:
     def output_layers(self) -> list:
         """Output layers of every input, most recent run last."""
         return [layer for _, out in self._outputs.values() for layer in out.layers]
+
+    def choices_from(self, source: Callable[[Any], list]) -> Callable[[Any], list]:
+        """magicgui choices callback: ``source(object of the chosen layer)`` (empty if none)."""
+
+        def choices(_widget: Any = None) -> list:
+            gui = self.gui
+            if gui is None:
+                return []
+            try:
+                return source(object_of(gui.image.value, self.op.accepts))
+            except Exception:
+                return []
+
+        return choices
 
     # -- running
     @property
@@ -342,6 +362,8 @@ def apply_defaults(gui: Any, values: dict) -> None:
             continue
         if "choices" in spec:
             widget.choices = spec["choices"]
+        elif hasattr(widget, "reset_choices"):
+            widget.reset_choices()
         if "min" in spec and "max" in spec:
             if spec["min"] > widget.max:
                 widget.max = spec["max"]
@@ -521,12 +543,11 @@ def _position_defaults(obj: Images) -> dict:
 
 def _axes_defaults(select_all: bool) -> Callable[[Any], dict]:
     def defaults(obj: ArrayObject) -> dict:
-        choices = ensemble_choices(obj)
         if select_all:
-            value = [i for _, i in choices]
+            value = list(range(obj.ensemble_dims))
         else:
             value = [i for i, a in enumerate(obj.ensemble_axes_metadata) if a._ensemble_mean]
-        return {"axes": {"choices": choices, "value": value}}
+        return {"axes": {"value": value}}
 
     return defaults
 
@@ -669,7 +690,7 @@ def normalize_ensemble(obj: ArrayObject, scale: str = "max", shift: str = "mean"
 _STATISTICS = ("mean", "std", "sum", "min", "max")
 
 
-def ensemble_statistic(obj: ArrayObject, statistic: str = "mean", axes: list = ()) -> ArrayObject:
+def ensemble_statistic(obj: ArrayObject, statistic: str = "mean", axes: list = (), keepdims: bool = False) -> ArrayObject:
     """Mean / std / sum / min / max over the chosen ensemble axes."""
     if statistic not in _STATISTICS:
         raise InvalidArgumentError(f"unknown statistic {statistic!r}; use one of {', '.join(_STATISTICS)}")
@@ -677,7 +698,7 @@ def ensemble_statistic(obj: ArrayObject, statistic: str = "mean", axes: list = (
         raise InvalidArgumentError("the layer has no ensemble axes")
     if not axes:
         raise InvalidArgumentError("choose at least one ensemble axis")
-    return getattr(obj, statistic)(axis=tuple(int(a) for a in axes))
+    return getattr(obj, statistic)(axis=tuple(int(a) for a in axes), keepdims=keepdims)
 
 
 _PARTS = ("abs", "phase", "real", "imag", "intensity")
@@ -844,7 +865,7 @@ def _register() -> None:
     )
     Operation(
         "reduce_ensemble", "Reduce ensemble", reduce_ensemble, suffix="reduced", accepts=_REAL_2D,
-        options={"axes": {"widget_type": "Select", "choices": [], "label": "axes (none: flagged)"}},
+        options={"axes": {"widget_type": "Select", "choices_from": ensemble_choices, "label": "axes (none: flagged)"}},
         defaults=_axes_defaults(select_all=False),
     )
     Operation(
@@ -854,7 +875,8 @@ def _register() -> None:
     Operation(
         "ensemble_statistic", "Ensemble statistic", ensemble_statistic, suffix=lambda p: p["statistic"], accepts=_REAL_2D,
         options={"statistic": {"choices": list(_STATISTICS)},
-                 "axes": {"widget_type": "Select", "choices": [], "label": "over axes"}},
+                 "axes": {"widget_type": "Select", "choices_from": ensemble_choices, "label": "over axes"},
+                 "keepdims": {"label": "keep reduced axes (length 1, keeps sliders aligned)"}},
         defaults=_axes_defaults(select_all=True),
     )
     Operation(

@@ -7,7 +7,7 @@ Array layout ``(*ensemble, n_x, n_y)``: axis -2 is x, axis -1 is y; pixel ``(i, 
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -270,19 +270,27 @@ def profile_interpolate(profiles: Any, sampling: Any = None, gpts: Any = None, o
     return profiles._new(array, sampling=step)
 
 
-def _crossings(values: np.ndarray, threshold: float) -> float:
-    """Distance (in samples) between the first and last crossing of ``threshold``, linearly
-    interpolated between samples; NaN without two crossings."""
-    above = values >= threshold
-    change = np.nonzero(above[1:] != above[:-1])[0]
-    if change.size < 2:
-        return np.nan
+def _widths_stack(stack: Any, height: float, step: float) -> Any:
+    """Width at ``height * max`` of every profile of a stack ``(*ensemble, n)`` (on its device).
 
-    def position(i: int) -> float:
-        a, b = values[i], values[i + 1]
-        return i + (threshold - a) / (b - a)
+    The first and last crossings of the level are interpolated linearly between samples;
+    profiles without two crossings give NaN."""
+    xp = get_backend(stack).xp
+    values = stack.astype(np.float64)
+    n = values.shape[-1]
+    level = height * values.max(axis=-1, keepdims=True)
+    above = values >= level
+    change = above[..., 1:] != above[..., :-1]
+    first = xp.argmax(change, axis=-1)[..., None]
+    last = (n - 2 - xp.argmax(change[..., ::-1], axis=-1))[..., None]
 
-    return position(int(change[-1])) - position(int(change[0]))
+    def crossing(i: Any) -> Any:
+        a = xp.take_along_axis(values, i, axis=-1)
+        b = xp.take_along_axis(values, i + 1, axis=-1)
+        return i + (level - a) / xp.where(b == a, 1.0, b - a)
+
+    width = ((crossing(last) - crossing(first)) * step)[..., 0]
+    return xp.where(change.sum(axis=-1) >= 2, width, xp.nan)
 
 
 def profile_widths(profiles: Any, height: float = 0.5) -> Any:
@@ -295,16 +303,12 @@ def profile_widths(profiles: Any, height: float = 0.5) -> Any:
         raise InvalidArgumentError(f"width: height must be a fraction between 0 and 1, got {height!r}")
     if profiles.is_complex:
         raise InvalidTypeError("width needs real profiles; take abs() (or real()) first")
-    step = profiles.sampling
-
-    def widths(stack: Any) -> Any:
-        backend = get_backend(stack)
-        host = backend.asnumpy(stack).astype(np.float64)
-        flat = host.reshape((-1, host.shape[-1]))
-        out = np.array([_crossings(row, height * row.max()) for row in flat]) * step
-        return backend.asarray(out.reshape(host.shape[:-1]))
-
-    return map_images(widths, profiles.array, base_dims=1, out_base_shape=(), dtype=np.float64)
+    if profiles.shape[-1] < 2:
+        raise InvalidArgumentError("width needs profiles of at least 2 samples")
+    return map_images(
+        _widths_stack, profiles.array, base_dims=1, out_base_shape=(), dtype=np.float64,
+        height=float(height), step=profiles.sampling,
+    )
 
 
 def tile_profiles(profiles: Any, repetitions: Any) -> Any:

@@ -1,9 +1,9 @@
 """Noise models: ``poisson_noise`` and ``scan_noise`` (spec §3.10, §6.7).
 
 Array layout ``(*ensemble, n_x, n_y)`` (axis -2 = x, -1 = y). Random numbers come from numpy on
-the CPU (GPU data make a round trip through the host), seeded per image exactly as abTEM 1.0.11
-does, so a seeded result equals abTEM's bit for bit, lazy equals eager and chunking does not
-change it:
+the CPU, seeded per image exactly as abTEM 1.0.11 does, so a seeded result equals abTEM's bit for
+bit, lazy equals eager and chunking does not change it. Poisson draws need the data on the host
+(GPU data make a round trip); scan-noise fields depend on the seeds only and are uploaded:
 
 * Poisson: image ``g`` (its index tuple in the *output's* ensemble axes) draws with
   ``default_rng(SeedSequence(s, spawn_key=g)).poisson(lambda)``.
@@ -211,20 +211,21 @@ def scan_noise_fields(
     return px * scale, py * scale
 
 
-def _cell(position: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _cell(xp: Any, position: Any, n: int) -> tuple[Any, Any]:
     """Lower grid index (clipped to ``[0, n - 2]``) and fractional offset of each position."""
-    index = np.clip(np.floor(position).astype(np.intp), 0, n - 2)
+    index = xp.clip(xp.floor(position).astype(np.intp), 0, n - 2)
     return index, position - index
 
 
-def _warp(image: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+def _warp(image: Any, px: Any, py: Any) -> Any:
     """``out[i, j] = I((i + p_x) mod (n_x - 1), (j + p_y) mod (n_y - 1))`` by bilinear
     interpolation on the integer pixel grid (what ``RegularGridInterpolator(method="linear")``
-    computes, vectorised), in float64 (complex128 for complex images)."""
+    computes, vectorised), in float64 (complex128 for complex images), on the image's device."""
+    xp = get_backend(image).xp
     nx, ny = image.shape
-    i, tx = _cell((np.arange(nx)[:, None] + px) % (nx - 1), nx)
-    j, ty = _cell((np.arange(ny)[None, :] + py) % (ny - 1), ny)
-    values = image.astype(np.complex128 if np.iscomplexobj(image) else np.float64)
+    i, tx = _cell(xp, (xp.arange(nx)[:, None] + px) % (nx - 1), nx)
+    j, ty = _cell(xp, (xp.arange(ny)[None, :] + py) % (ny - 1), ny)
+    values = image.astype(np.complex128 if image.dtype.kind == "c" else np.float64)
     return (
         values[i, j] * ((1 - tx) * (1 - ty))
         + values[i + 1, j] * (tx * (1 - ty))
@@ -242,18 +243,20 @@ def _scan_stack(
     rms_axis: int | None,
     options: dict,
 ) -> Any:
+    """Warp a block of images; the displacement fields come from the seeds alone (computed on
+    the host, once per distinct seed and RMS value) and are uploaded to the data's device."""
     backend = get_backend(stack)
-    host = backend.asnumpy(stack)
-    out = np.empty_like(host)
-    fields: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
-    for local in np.ndindex(*host.shape[:-2]):
+    out = backend.xp.empty_like(stack)
+    fields: dict[tuple[int, float], tuple[Any, Any]] = {}
+    for local in np.ndindex(*stack.shape[:-2]):
         g = tuple(int(o + i) for o, i in zip(ensemble_offset, local))
         rms = float(rms_values[g[rms_axis]]) if rms_axis is not None else float(rms_values)
         s = seed if seed is not None else int(np.random.SeedSequence(entropy, spawn_key=g).generate_state(1)[0])
         if (s, rms) not in fields:
-            fields[(s, rms)] = scan_noise_fields(host.shape[-2:], s, rms_power=rms, **options)
-        out[local] = _warp(host[local], *fields[(s, rms)])
-    return backend.asarray(out)
+            px, py = scan_noise_fields(tuple(stack.shape[-2:]), s, rms_power=rms, **options)
+            fields[(s, rms)] = (backend.asarray(px), backend.asarray(py))
+        out[local] = _warp(stack[local], *fields[(s, rms)])
+    return out
 
 
 def _positive(value: Any, what: str, allow_zero: bool = False) -> float:
