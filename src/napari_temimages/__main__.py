@@ -124,13 +124,17 @@ def build_viewer(files: Sequence[str] = (), *, samples: bool = True, widgets: bo
     for path in files:
         viewer.open(path, plugin=PLUGIN)
     if widgets:
+        docks = []
         for name in widget_names():
-            try:
-                viewer.window.add_plugin_dock_widget(PLUGIN, name)
+            try:  # tabified: one dock area with a tab per widget, not a window-high stack
+                docks.append(viewer.window.add_plugin_dock_widget(PLUGIN, name, tabify=True)[0])
             except Exception as exc:  # a broken widget must not stop the viewer
                 print(f"napari-temimages: could not dock widget {name!r}: {exc}", file=sys.stderr)
+        if docks:
+            docks[0].raise_()
     if grid and len(viewer.layers) > 1:
-        viewer.grid.enabled = True
+        grid_model = getattr(getattr(viewer, "canvas", None), "grid", None) or viewer.grid
+        grid_model.enabled = True
     try:
         viewer.window._qt_window.resize(*size)
     except Exception:
