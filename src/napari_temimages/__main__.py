@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Sequence
 
 PLUGIN = "napari-temimages"
@@ -102,15 +101,18 @@ def _prepare_headless_environment() -> subprocess.Popen | None:
 # ------------------------------------------------------------------------------ viewer
 def widget_names() -> list[str]:
     """Display names of the plugin's widgets (from the manifest)."""
-    from npe2 import PluginManager
+    from npe2 import PluginManifest
 
-    manifest = PluginManager.instance().get_manifest(PLUGIN)
+    manifest = PluginManifest.from_distribution(PLUGIN)
     return [w.display_name for w in (manifest.contributions.widgets or [])]
 
 
 def build_viewer(files: Sequence[str] = (), *, samples: bool = True, widgets: bool = True, grid: bool = True,
-                 show: bool = True, size: tuple[int, int] = (1400, 900)):
-    """The viewer of the main job: samples and/or files, the widgets docked, y up, readout on."""
+                 show: bool = True, size: tuple[int, int] = (1400, 900), docked: list | None = None):
+    """The viewer of the main job: samples and/or files, the widgets docked, y up, readout on.
+
+    The names of the widgets that were docked are appended to ``docked`` when given.
+    """
     import napari
 
     from ._sample_data import SAMPLES
@@ -124,14 +126,13 @@ def build_viewer(files: Sequence[str] = (), *, samples: bool = True, widgets: bo
     for path in files:
         viewer.open(path, plugin=PLUGIN)
     if widgets:
-        docks = []
         for name in widget_names():
             try:  # tabified: one dock area with a tab per widget, not a window-high stack
-                docks.append(viewer.window.add_plugin_dock_widget(PLUGIN, name, tabify=True)[0])
+                viewer.window.add_plugin_dock_widget(PLUGIN, name, tabify=True)
+                if docked is not None:
+                    docked.append(name)
             except Exception as exc:  # a broken widget must not stop the viewer
                 print(f"napari-temimages: could not dock widget {name!r}: {exc}", file=sys.stderr)
-        if docks:
-            docks[0].raise_()
     if grid and len(viewer.layers) > 1:
         grid_model = getattr(getattr(viewer, "canvas", None), "grid", None) or viewer.grid
         grid_model.enabled = True
@@ -176,8 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"napari-temimages: {exc}", file=sys.stderr)
                 return 2
         samples = args.samples or not args.files
+        docked: list[str] = []
         viewer = build_viewer(
-            args.files, samples=samples, widgets=not args.no_widgets, grid=not args.no_grid, size=(width, height)
+            args.files, samples=samples, widgets=not args.no_widgets, grid=not args.no_grid, size=(width, height),
+            docked=docked,
         )
         if not args.screenshot:
             import napari
@@ -194,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if std < 1.0:
             print(f"napari-temimages: screenshot {args.screenshot} is blank (std {std:.2f})", file=sys.stderr)
             return 1
-        print(f"saved {args.screenshot} ({shape[1]}x{shape[0]} px, {n_layers} layers)")
+        print(f"saved {args.screenshot} ({shape[1]}x{shape[0]} px, {n_layers} layers, {len(docked)} widgets)")
         return 0
     finally:
         if xvfb is not None:

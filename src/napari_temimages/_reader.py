@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 __all__ = ["get_reader", "read_paths", "is_ours", "TIFF_SUFFIXES"]
 

@@ -170,7 +170,9 @@ def test_main_job_renders_headless(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "napari_temimages", "--screenshot", str(out)],
                           env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    assert "2 layers" in proc.stdout
+    from napari_temimages.__main__ import widget_names
+
+    assert f"2 layers, {len(widget_names())} widgets)" in proc.stdout, proc.stdout  # every widget docked
     import imageio.v3 as iio
 
     image = iio.imread(out)

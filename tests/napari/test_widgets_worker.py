@@ -75,7 +75,7 @@ def test_lazy_work_runs_in_a_worker_with_progress_and_cancel(viewer, qtbot, noti
     from qtpy.QtCore import QTimer
 
     QTimer.singleShot(10, lambda: ticks.append(job.running))
-    qtbot.waitUntil(lambda: ticks, timeout=2_000)
+    qtbot.waitUntil(lambda: bool(ticks), timeout=2_000)
     assert ticks == [True]
     assert gui() is job  # a second click while running does not start another job
     gui.cancel_button.native.click()
@@ -147,7 +147,9 @@ def test_console_namespace_and_every_manifest_widget_opens(viewer):
     assert len(names) == len(OPERATIONS) + 3
     for name in names:  # what the Layers/Plugins menus do
         dock, widget = viewer.window.add_plugin_dock_widget("napari-temimages", name)
-        assert dock.isVisible() and widget is not None, name
+        assert widget is not None and dock.widget() is not None, name
+        runner = getattr(widget, "_temimages_runner", None)
+        assert runner is None or name.startswith(runner.op.title.split(" ")[0]), name
 
     # the console gets napari_temimages and Images (napari pushes the backlog when it opens)
     pushed = {}

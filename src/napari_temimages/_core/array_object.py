@@ -690,23 +690,27 @@ class ArrayObject:
             new_axes = [copy.deepcopy(a) for i, a in enumerate(self._ensemble_axes_metadata) if i not in axes]
         return self._new(array, ensemble_axes_metadata=new_axes)
 
-    def mean(self, axis: Any = None, keepdims: bool = False, split_every: int = 2) -> "ArrayObject":
-        """Mean over ensemble axes (``axis=None``: all ensemble axes; base axes never)."""
+    def mean(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None) -> "ArrayObject":
+        """Mean over ensemble axes (``axis=None``: all ensemble axes; base axes never).
+
+        ``split_every`` (all reductions): fan-in of the lazy reduction tree, default 16 (abTEM's
+        default 2 gives the same result through a deeper graph).
+        """
         return self._reduction("mean", axis, keepdims, split_every)
 
-    def sum(self, axis: Any = None, keepdims: bool = False, split_every: int = 2) -> "ArrayObject":
+    def sum(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None) -> "ArrayObject":
         """Sum over ensemble axes (``axis=None``: all ensemble axes)."""
         return self._reduction("sum", axis, keepdims, split_every)
 
-    def std(self, axis: Any = None, keepdims: bool = False, split_every: int = 2) -> "ArrayObject":
+    def std(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None) -> "ArrayObject":
         """Population standard deviation (ddof 0) over ensemble axes."""
         return self._reduction("std", axis, keepdims, split_every)
 
-    def min(self, axis: Any = None, keepdims: bool = False, split_every: int = 2) -> "ArrayObject":
+    def min(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None) -> "ArrayObject":
         """Minimum over ensemble axes."""
         return self._reduction("min", axis, keepdims, split_every)
 
-    def max(self, axis: Any = None, keepdims: bool = False, split_every: int = 2) -> "ArrayObject":
+    def max(self, axis: Any = None, keepdims: bool = False, split_every: int | None = None) -> "ArrayObject":
         """Maximum over ensemble axes."""
         return self._reduction("max", axis, keepdims, split_every)
 
@@ -765,19 +769,17 @@ class ArrayObject:
                     f"normalize_ensemble: unknown {name} {value!r}; use one of "
                     f"{', '.join(_NORMALIZE_REDUCTIONS + extra)}"
                 )
-        base = tuple(range(self.ensemble_dims, self.ndim))
+        # one task per block (lazy: base axes whole, see map_images) instead of a reduction graph
+        # per statistic; eager: the same function on the whole stack
+        from .ensemble import map_images
 
-        def stat(array: Any, name: str) -> Any:
-            if name == "ptp":
-                return _backend.reduce(array, "max", base, keepdims=True) - _backend.reduce(
-                    array, "min", base, keepdims=True
-                )
-            return _backend.reduce(array, name, base, keepdims=True)
-
-        array = self._array
-        scale_values = stat(array, scale)
-        shifted = array if shift == "none" else array - stat(array, shift)
-        return self._new(shifted / scale_values)
+        with np.errstate(all="ignore"):
+            dtype = _normalize_stack(np.ones((2,) * self.ndim, dtype=self.dtype), scale, shift, self._base_dims).dtype
+        array = map_images(
+            _normalize_stack, self._array, base_dims=self._base_dims, dtype=dtype, scale=scale, shift=shift,
+            base_dims_=self._base_dims,
+        )
+        return self._new(array)
 
     # ------------------------------------------------------------------ element-wise
     def _require_complex(self, what: str) -> None:
@@ -964,6 +966,25 @@ class ArrayObject:
     __isub__ = __sub__
     __imul__ = __mul__
     __itruediv__ = __truediv__
+
+
+def _normalize_stack(stack: Any, scale: str, shift: str, base_dims_: int) -> Any:
+    """``(I - SHIFT(I)) / SCALE(I)`` per member of a stack, statistics over the last ``base_dims_`` axes."""
+    xp = _backend.get_backend(stack).xp
+    base = tuple(range(stack.ndim - base_dims_, stack.ndim))
+
+    def stat(name: str) -> Any:
+        if name == "ptp":
+            return xp.max(stack, axis=base, keepdims=True) - xp.min(stack, axis=base, keepdims=True)
+        return getattr(xp, name)(stack, axis=base, keepdims=True)
+
+    scale_values = stat(scale)
+    if shift == "none":
+        return stack / scale_values
+    out = stack - stat(shift)
+    if out.dtype == np.result_type(out.dtype, scale_values.dtype):
+        return xp.divide(out, scale_values, out=out)  # in place: no second full-size temporary
+    return out / scale_values
 
 
 def _wrap_block(obj: ArrayObject) -> np.ndarray:

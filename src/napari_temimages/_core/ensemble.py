@@ -139,13 +139,19 @@ class _Reducer:
     """
 
     def __init__(self, name: str, xp: Any, dtype: np.dtype, axis: tuple, keepdims: bool):
-        self.name, self.xp_name, self.dtype, self.axis, self.keepdims = name, xp.__name__, np.dtype(dtype), axis, keepdims
+        self.name, self.xp, self.dtype, self.axis, self.keepdims = name, xp, np.dtype(dtype), axis, keepdims
 
-    @property
-    def xp(self) -> Any:
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["xp"] = self.xp.__name__  # modules do not pickle: re-imported by name
+        return state
+
+    def __setstate__(self, state: dict) -> None:
         import importlib
 
-        return importlib.import_module(self.xp_name)
+        state = dict(state)
+        state["xp"] = importlib.import_module(state["xp"])
+        self.__dict__.update(state)
 
     def finish_leaf(self, blocks: list) -> Any:
         return self.finish([self.leaf(blocks)])

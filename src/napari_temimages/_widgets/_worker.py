@@ -78,24 +78,35 @@ class DaskProgress(Callback):
         self.report(self.done, self.total)
 
 
-def compute(obj: Any, token: CancelToken, report: Callable[[int, int], None]) -> Any:
-    """``obj.compute()`` (a measurement object or a dask array) with progress and cancel."""
-    token.check()
-    if obj is None:
-        return None
-    callback = DaskProgress(token, report)
-    if hasattr(obj, "is_lazy"):
-        if not obj.is_lazy:
-            return obj
-        try:
-            return obj.compute(callbacks=[callback])
-        except TypeError:  # a distributed client: callbacks are not supported there
-            return obj.compute()
-    import dask
+def _distributed_client() -> Any:
+    try:
+        from distributed import default_client
 
-    if not hasattr(obj, "dask"):
+        return default_client()
+    except Exception:
+        return None
+
+
+def compute(obj: Any, token: CancelToken, report: Callable[[int, int], None]) -> Any:
+    """``obj.compute()`` (a measurement object or a dask array) with progress and cancel.
+
+    On dask's local schedulers the :class:`DaskProgress` callback reports every task and aborts
+    on cancel. Under a ``dask.distributed`` client the graph runs on the cluster: no task
+    progress, and a cancel takes effect when the computation returns (its result is dropped).
+    """
+    token.check()
+    if obj is None or not (getattr(obj, "is_lazy", False) or hasattr(obj, "dask")):
         return obj
-    (result,) = dask.compute(obj, callbacks=[callback])
+    kwargs: dict = {}
+    if _distributed_client() is None:
+        kwargs["callbacks"] = [DaskProgress(token, report)._callback]
+    if hasattr(obj, "is_lazy"):
+        result = obj.compute(**kwargs)
+    else:
+        import dask
+
+        (result,) = dask.compute(obj, **kwargs)
+    token.check()
     return result
 
 

@@ -204,6 +204,7 @@ class Runner:
         gui._temimages_runner = self
         gui.image.changed.connect(self._on_image_changed)
         gui.native_parent_changed.connect(self._on_docked)
+        gui.native.destroyed.connect(self.cancel)  # closing the widget cancels its job
 
     def _on_docked(self, *_: Any) -> None:
         viewer = current_viewer(self.gui)
@@ -274,9 +275,12 @@ class Runner:
     def _status(self, text: str, running: bool = False) -> None:
         if self.gui is None:
             return
-        self.gui.status.value = text
-        self.gui.cancel_button.visible = running
-        self.gui.call_button.enabled = not running
+        try:
+            self.gui.status.value = text
+            self.gui.cancel_button.visible = running
+            self.gui.call_button.enabled = not running
+        except RuntimeError:  # the widget was closed while the job ran
+            pass
 
     def run(self, image: Any, params: dict, viewer: Any = None) -> _worker.Job | None:
         """Run the operation on ``image``; returns the :class:`~._worker.Job` or None (synchronous)."""
@@ -339,6 +343,8 @@ class Runner:
         return self.job
 
     def _finish(self, viewer: Any, result: Any, tuples: list, inputs: list) -> None:
+        if not hasattr(getattr(viewer, "window", None), "_qt_window"):
+            return  # the viewer was closed while the job ran
         try:
             self.last_outputs = self.outputs_for(inputs[0]).apply(viewer, tuples, inputs=inputs)
         except Exception as exc:
