@@ -638,11 +638,17 @@ class _FakeRandomModule(types.ModuleType):
 class _FakeCuda(types.ModuleType):
     def __init__(self) -> None:
         super().__init__("fakecp.cuda")
-        self.runtime = types.SimpleNamespace(getDeviceCount=lambda: 1)
+        self.runtime = types.SimpleNamespace(
+            getDeviceCount=lambda: 1, getDeviceProperties=lambda index: {"name": b"Fake CUDA device"}
+        )
 
     @staticmethod
     def is_available() -> bool:
         return True
+
+    @staticmethod
+    def get_current_stream() -> _FakeDevice:
+        return FAKE_DEVICE
 
     @staticmethod
     def Device(index: int = 0) -> _FakeDevice:  # noqa: N802 - CuPy's name

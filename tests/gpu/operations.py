@@ -102,7 +102,8 @@ class Op:
 
     ``compare``: ``"values"`` (device result == CPU result within ``atol`` relative to the
     result's maximum), ``"random"`` (seeded draws: reproducible on the device, lazy == eager,
-    mean of the CPU result; a GPU generator gives other numbers than numpy's).
+    mean of the CPU result; a GPU generator gives other numbers than numpy's), ``"shape"``
+    (unseeded draws: type, shape, dtype and axes only).
     ``lazy``: run lazily too; ``lazy_only``: only lazily (rechunk ...). ``leak``: a known host
     round trip in the product (strict xfail, with the file and the fix).
     """
@@ -235,9 +236,8 @@ def _ops() -> list[Op]:
     add(_each("lp", "profiles_interpolate_endpoint", lambda o: o.interpolate(sampling=0.02, endpoint=True, order=1),
               ("interpolate",)))
     add(_each("lp rp", "profiles_tile", lambda o: o.tile(3), ("tile",)))
-    add(_each("lp", "profiles_width", lambda o: o.width(), ("width",),
-              leak="ops/lines.py profile_widths.widths(): backend.asnumpy(stack) and a Python loop over "
-                   "rows; fix: vectorised crossings with xp (see docs/gpu.md)"))
+    add(_each("lp", "profiles_width", lambda o: o.width(), ("width",)))
+    add(_each("lp", "profiles_width_quarter", lambda o: (o * 2 - 0.1).width(0.25), ("width",)))
     # ---- noise
     add(_each("images", "poisson_noise", lambda o: o.poisson_noise(dose_per_area=1e4, seed=7), ("poisson_noise",),
               compare="random",
@@ -246,9 +246,9 @@ def _ops() -> list[Op]:
     add(_each("images", "poisson_noise_doses_samples",
               lambda o: o.poisson_noise(total_dose=[10.0, 1e3], samples=2, seed=3), ("poisson_noise",),
               compare="random", leak="ops/noise.py _poisson_stack() (as poisson_noise)"))
-    add(_each("images", "scan_noise", lambda o: o.scan_noise(1e-6, 1e-5, 2.0, seed=5), ("scan_noise",), atol=1e-4,
-              leak="ops/noise.py _scan_stack(): backend.asnumpy(stack) + scipy RegularGridInterpolator; fix: "
-                   "fields from the seeds on the host (no data), uploaded, ndimage.map_coordinates(order=1)"))
+    add(_each("images", "scan_noise", lambda o: o.scan_noise(1e-6, 1e-5, 2.0, seed=5), ("scan_noise",), atol=1e-5))
+    add(_each("images_c", "scan_noise_unseeded_rms_series", lambda o: o.scan_noise(1e-6, 0.0, [1.0, 3.0]),
+              ("scan_noise",), compare="shape"))
     # ---- laziness and computing
     add(_each(_ALL, "rechunk", lambda o: o.rechunk((3, 1)), ("rechunk",), lazy_only=True))
     add(_each(_ALL, "no_base_chunks",

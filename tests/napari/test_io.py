@@ -272,3 +272,21 @@ def test_abtem_and_calibrated_tiffs_are_claimed(tmp_path):
     tifffile.imwrite(tmp_path / "fiji.tif", np.zeros((6, 5), np.float32), imagej=True, resolution=(10, 10),
                      metadata={"unit": "\\u00C5"})
     assert is_ours(tmp_path / "abtem.tif") and is_ours(tmp_path / "fiji.tif")
+
+
+def test_reader_preference_from_the_command_line_and_cleared(capsys):
+    from napari.settings import get_settings
+
+    from napari_temimages.__main__ import main
+    from napari_temimages._settings import clear_reader_preference, reader_preference, set_reader_preference
+
+    try:
+        assert main(["--set-reader-preference"]) == 0
+        assert "'*.zarr/': 'napari-temimages'" in capsys.readouterr().out
+        assert reader_preference() == {"*.zarr/": "napari-temimages"}
+        set_reader_preference(zip=True, notify=False)
+        assert get_settings().plugins.extension2reader["*.zip"] == "napari-temimages"
+        get_settings().plugins.extension2reader = {**get_settings().plugins.extension2reader, "*.tif": "other"}
+        assert clear_reader_preference() == {"*.tif": "other"}
+    finally:
+        get_settings().plugins.extension2reader = {}

@@ -133,8 +133,8 @@ def _cases(obj, other_layer_obj):
         ("scan_noise", dict(dwell_time=8.0, flyback_time=100.0, rms_power=2.0, max_frequency=500.0,
                             num_components=50, seed=3),
          lambda o: o.scan_noise(8e-6, 1e-4, 2.0, max_frequency=500.0, num_components=50, seed=3)),
-        ("reduce_ensemble", dict(axes=[]), lambda o: o.reduce_ensemble()),
-        ("reduce_ensemble", dict(axes=[1]), lambda o: o.reduce_ensemble(axis=1)),
+        ("reduce_ensemble", dict(axes=[0]), lambda o: o.reduce_ensemble(axis=0)),
+        ("reduce_ensemble", dict(axes=[0, 1]), lambda o: o.reduce_ensemble(axis=(0, 1))),
         ("normalize_ensemble", dict(scale="std", shift="mean"), lambda o: o.normalize_ensemble("std", "mean")),
         *[("ensemble_statistic", dict(statistic=s, axes=[0, 1] if s == "mean" else [1], keepdims=s == "max"),
            (lambda s: lambda o: getattr(o, s)(axis=(0, 1) if s == "mean" else (1,), keepdims=s == "max"))(s))
@@ -162,7 +162,8 @@ def _check_all_operations(viewer, layer, obj, other):
         _assert_output_is(out, expected, f"{layer.name} {suffix}")
         if name == "rechunk":  # stays lazy, with the requested chunks
             assert hasattr(out[0].data, "dask")
-            assert out[0].data.chunks[:2] == core(obj).array.chunks[:2] == ((1, 1), (3,))[: obj.ensemble_dims]
+            n_fp = obj.ensemble_shape[0]
+            assert out[0].data.chunks[:2] == core(obj).array.chunks[:2] == ((1,) * n_fp, (3,))
         else:
             assert not hasattr(out[0].data, "dask"), f"{name}: result was not computed"
     _assert_unchanged(inputs, snapshot)
@@ -224,6 +225,10 @@ def test_operations_on_eager_data_and_defaults_from_the_layer(viewer):
     assert [stat.axes.native.item(i).text() for i in range(2)] == ["0: Frozen phonons (2)", "1: C10 (3)"]
     reduce = _dock(viewer, "reduce_ensemble")
     assert reduce.axes.value == [0]  # the frozen-phonon axis is flagged for averaging
+    out = _run(reduce, layer, axes=[])  # none chosen: the flagged axes
+    _assert_output_is(out, obj.reduce_ensemble(), "series reduced")
+    assert out[0].ndim == 3
+    viewer.layers.remove(out[0])
     line = _dock(viewer, "line_profile")
     assert line.end_x.value == pytest.approx(lx) and line.start_y.value == pytest.approx(ly / 2)
     # a layer with another sampling changes them
@@ -290,6 +295,7 @@ def test_bad_parameters_notify_and_change_nothing(viewer, notifications, monkeyp
                     ensemble_axes_metadata=obj.ensemble_axes_metadata)
     (coarse_layer,) = coarse.add_to_viewer(viewer, name="coarse")
     shapes = viewer.add_shapes(name="empty")
+    (plain_layer,) = Images(np.ones((2, 24, 20), np.float32), sampling=0.25).add_to_viewer(viewer, name="plain")
     lx, _ = obj.extent
     cases = [
         ("crop", layer, dict(extent_x=lx / 2, offset_x=0.9 * lx), "outside the image"),
@@ -302,6 +308,8 @@ def test_bad_parameters_notify_and_change_nothing(viewer, notifications, monkeyp
         ("relative_difference", layer, dict(other=coarse_layer), "samplings differ"),
         ("relative_difference", layer, dict(other=None), "choose the second image layer"),
         ("compute", layer, {}, "not lazy"),
+        ("reduce_ensemble", plain_layer, dict(axes=[]), "no ensemble axis is flagged"),
+        ("diffractograms", _dp_layer(viewer, obj), {}, "needs Images"),
         ("rechunk", lazy_layer, dict(chunks="x, 2"), "not a whole number"),
         ("rechunk", lazy_layer, dict(chunks="1"), "one chunk size per ensemble axis"),
         ("gaussian_filter", None, {}, "choose an image layer"),
@@ -338,6 +346,11 @@ def test_bad_parameters_notify_and_change_nothing(viewer, notifications, monkeyp
     assert notifications[before:] == [("error", "Gaussian filter: the disk went away")]
     assert [layer.name for layer in viewer.layers] == names
     _assert_unchanged(list(viewer.layers), snapshot)
+
+
+def _dp_layer(viewer, obj):
+    (layer,) = obj[0, 0].diffractograms().add_to_viewer(viewer, name="dp")
+    return layer
 
 
 def _run_expecting_failure(gui, layer, values):

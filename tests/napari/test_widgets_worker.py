@@ -164,5 +164,5 @@ def test_console_namespace_and_every_manifest_widget_opens(viewer):
     exec(EXAMPLE.split("images.reduce_ensemble")[0], ns)
     assert viewer.layers[-1].name == "DiffractionPatterns" or "1 / angstrom" in str(viewer.layers[-1].units[-1])
     assert isinstance(ns["images"], napari_temimages.Images) and ns["images"] == obj
-    widget = [w for w in viewer.window._dock_widgets.values() if isinstance(w.widget(), ConsoleWidget)]
-    assert widget and "Images.from_layer" in widget[0].widget().example.toPlainText()
+    widget = [w for w in viewer.window.dock_widgets.values() if isinstance(w, ConsoleWidget)]
+    assert widget and "Images.from_layer" in widget[0].example.toPlainText()

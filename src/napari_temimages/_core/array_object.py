@@ -969,22 +969,46 @@ class ArrayObject:
 
 
 def _normalize_stack(stack: Any, scale: str, shift: str, base_dims_: int) -> Any:
-    """``(I - SHIFT(I)) / SCALE(I)`` per member of a stack, statistics over the last ``base_dims_`` axes."""
+    """``(I - SHIFT(I)) / SCALE(I)`` per member of a stack, statistics over the last ``base_dims_`` axes.
+
+    Large members are done one at a time into a preallocated output (each member is read from
+    cache for its statistics and its update: ~2 memory passes instead of ~5 over the stack).
+    """
     xp = _backend.get_backend(stack).xp
     base = tuple(range(stack.ndim - base_dims_, stack.ndim))
+    n_members = int(np.prod(stack.shape[: stack.ndim - base_dims_], dtype=np.int64))
+    member_size = int(np.prod(stack.shape[stack.ndim - base_dims_ :], dtype=np.int64))
 
-    def stat(name: str) -> Any:
-        if name == "ptp":
-            return xp.max(stack, axis=base, keepdims=True) - xp.min(stack, axis=base, keepdims=True)
-        return getattr(xp, name)(stack, axis=base, keepdims=True)
+    def normalized(members: Any, axes: tuple, out: Any = None) -> Any:
+        def stat(name: str) -> Any:
+            if name == "ptp":
+                return xp.max(members, axis=axes, keepdims=True) - xp.min(members, axis=axes, keepdims=True)
+            return getattr(xp, name)(members, axis=axes, keepdims=True)
 
-    scale_values = stat(scale)
-    if shift == "none":
-        return stack / scale_values
-    out = stack - stat(shift)
-    if out.dtype == np.result_type(out.dtype, scale_values.dtype):
-        return xp.divide(out, scale_values, out=out)  # in place: no second full-size temporary
-    return out / scale_values
+        scale_values = stat(scale)
+        if shift == "none":
+            return xp.divide(members, scale_values, out=out) if out is not None else members / scale_values
+        shift_values = stat(shift)
+        if out is None:
+            out = members - shift_values
+        else:
+            xp.subtract(members, shift_values, out=out)
+        if out.dtype == np.result_type(out.dtype, scale_values.dtype):
+            return xp.divide(out, scale_values, out=out)  # in place: no second temporary
+        result = out / scale_values
+        if out is not None and result.dtype == out.dtype:
+            out[...] = result
+        return result
+
+    if base_dims_ == 0 or n_members < 2 or member_size < (1 << 16):
+        return normalized(stack, base)
+    members = stack.reshape((n_members,) + stack.shape[stack.ndim - base_dims_ :])
+    first = normalized(members[0], tuple(range(base_dims_)))
+    out = xp.empty(members.shape, dtype=first.dtype)
+    out[0] = first
+    for i in range(1, n_members):
+        normalized(members[i], tuple(range(base_dims_)), out=out[i])
+    return out.reshape(stack.shape)
 
 
 def _wrap_block(obj: ArrayObject) -> np.ndarray:

@@ -182,7 +182,8 @@ class _Accumulate(_Reducer):
         for block in blocks:
             part = self._reduce_block(xp, block)
             if acc is None:
-                acc = xp.array(part, dtype=self.dtype, copy=True)
+                # a pass-through input block must not be written to: copy it
+                acc = part if part is not block and part.dtype == self.dtype else xp.array(part, dtype=self.dtype, copy=True)
             else:
                 ufunc(acc, part, out=acc)
         return acc
@@ -302,6 +303,8 @@ def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any
 
     import dask.array as da
     from dask.base import tokenize
+
+    from .backend import _cpu_count
     from dask.highlevelgraph import HighLevelGraph
 
     split_every = max(2, int(split_every))
@@ -321,13 +324,15 @@ def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any
                 full[a] = b
             inputs.append((array.name, *full))
         level, func = 0, leaf
-        while len(inputs) > split_every:
+        # leaves take at most split_every blocks, fewer when that leaves the workers idle
+        fan_in = max(1, min(split_every, -(-len(inputs) // (2 * _cpu_count()))))
+        while len(inputs) > 1 and (len(inputs) > split_every or (func is leaf and fan_in < len(inputs))):
             grouped = []
-            for g in range(0, len(inputs), split_every):
-                key = (f"{out_name}-partial{level}", *out_index, g // split_every)
-                layer[key] = (func, inputs[g : g + split_every])
+            for g in range(0, len(inputs), fan_in):
+                key = (f"{out_name}-partial{level}", *out_index, g // fan_in)
+                layer[key] = (func, inputs[g : g + fan_in])
                 grouped.append(key)
-            inputs, level, func = grouped, level + 1, funcs.combine
+            inputs, level, func, fan_in = grouped, level + 1, funcs.combine, split_every
         if keepdims:
             full = [0] * array.ndim
             for i, b in zip(kept, out_index):

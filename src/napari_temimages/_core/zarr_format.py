@@ -307,31 +307,48 @@ def _compressors(zip_file: bool, level: Any, dtype: np.dtype) -> Any:
     return [BloscCodec(cname="zstd", clevel=level, shuffle="bitshuffle", typesize=dtype.itemsize)]
 
 
-def _write_store(objects: Sequence[ArrayObject], target: str, zip_file: bool, level: Any, compute_kwargs: dict) -> None:
+def _write_directory(objects: Sequence[ArrayObject], target: str, codecs_for: Any, compute_kwargs: dict) -> None:
+    """Write a zarr v3 directory store; lazy arrays are streamed chunk by chunk."""
     import dask.array as da
     import zarr
 
     attrs = {f"metadata{i}": _object_attributes(obj) for i, obj in enumerate(objects)}
-    store = zarr.storage.ZipStore(target, mode="w") if zip_file else zarr.storage.LocalStore(target)
+    group = zarr.create_group(zarr.storage.LocalStore(target), attributes=attrs, zarr_format=3)
+    for i, obj in enumerate(objects):
+        array = _backend.to_host(obj.array)
+        chunks = _chunk_shape(obj)
+        zarray = group.create_array(
+            f"array{i}", shape=obj.shape, dtype=obj.dtype, chunks=chunks,
+            compressors=codecs_for(obj.dtype), fill_value=0,
+        )
+        if _backend.is_lazy(array):
+            da.store(array.rechunk(chunks), zarray, lock=False, **compute_kwargs)
+        else:
+            zarray[...] = np.asarray(array)
+
+
+def _zip_directory(directory: str, target: str) -> None:
+    """Pack a directory store into a zip (members stored uncompressed, as zarr's ZipStore does)."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for root, _, files in os.walk(directory):
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                zf.write(full, os.path.relpath(full, directory).replace(os.sep, "/"))
+
+
+def _write_store(objects: Sequence[ArrayObject], target: str, zip_file: bool, level: Any, compute_kwargs: dict) -> None:
+    """Write ``objects`` to ``target`` (a directory, or a zip built from a temporary directory:
+    zarr's ZipStore cannot be shared with dask's workers)."""
+    codecs_for = lambda dtype: _compressors(zip_file, level, dtype)  # noqa: E731
+    if not zip_file:
+        _write_directory(objects, target, codecs_for, compute_kwargs)
+        return
+    staging = f"{target}.d"
     try:
-        group = zarr.create_group(store, attributes=attrs, zarr_format=3)
-        for i, obj in enumerate(objects):
-            array = _backend.to_host(obj.array)
-            chunks = _chunk_shape(obj)
-            zarray = group.create_array(
-                f"array{i}", shape=obj.shape, dtype=obj.dtype, chunks=chunks,
-                compressors=_compressors(zip_file, level, obj.dtype), fill_value=0,
-            )
-            if _backend.is_lazy(array):
-                array = array.rechunk(chunks)
-                kwargs = dict(compute_kwargs)
-                if zip_file:
-                    kwargs.setdefault("scheduler", "synchronous")  # ZipStore is not thread-safe
-                da.store(array, zarray, lock=False, **kwargs)
-            else:
-                zarray[...] = np.asarray(array)
+        _write_directory(objects, staging, codecs_for, compute_kwargs)
+        _zip_directory(staging, target)
     finally:
-        store.close()
+        _remove(staging)
 
 
 def write_zarr(

@@ -28,6 +28,8 @@ __all__ = [
     "member_of",
     "OutputLayers",
     "update_layer",
+    "layer_kind",
+    "unwrap",
 ]
 
 _log = logging.getLogger(__name__)
@@ -97,6 +99,28 @@ def current_viewer(widget: Any = None) -> Any:
         return None
 
 
+_KINDS = ("image", "labels", "shapes", "points", "surface", "tracks", "vectors")
+
+
+def layer_kind(layer: Any) -> str:
+    """``"image"``, ``"shapes"``, ... for a napari layer (or its public proxy); ``""`` otherwise."""
+    if layer is None:
+        return ""
+    kind = type(unwrap(layer)).__name__.lower()
+    return kind if kind in _KINDS and hasattr(layer, "data") else ""
+
+
+def unwrap(obj: Any) -> Any:
+    """The object behind napari's ``PublicOnlyProxy`` (what plugin widgets are given)."""
+    try:
+        from napari.utils._proxies import PublicOnlyProxy
+    except ImportError:  # pragma: no cover
+        return obj
+    while isinstance(obj, PublicOnlyProxy):
+        obj = obj.__wrapped__
+    return obj
+
+
 _SUFFIX = re.compile(r" \((amplitude|phase|log)\)$")
 
 
@@ -109,7 +133,7 @@ def object_of(layer: Any, accepts: Sequence[type] | None = None, what: str = "th
     """The measurement a layer shows (``layer_data.from_layer``), checked against ``accepts``."""
     if layer is None:
         raise InvalidArgumentError("choose an image layer")
-    if getattr(layer, "_type_string", "image") != "image":
+    if layer_kind(layer) != "image":
         raise InvalidTypeError(f"layer {layer.name!r} is not an image layer")
     obj = from_layer(layer)
     if accepts and not isinstance(obj, tuple(accepts)):
@@ -198,7 +222,7 @@ class OutputLayers:
         ]
         types = [t[2] if len(t) > 2 else "image" for t in tuples]
         out = []
-        if old and len(old) == len(tuples) and all(layer._type_string == t for layer, t in zip(old, types)):
+        if old and len(old) == len(tuples) and all(layer_kind(layer) == t for layer, t in zip(old, types)):
             for layer, (data, meta, *_), layer_type in zip(old, tuples, types):
                 update_layer(layer, data, meta, layer_type)
                 out.append(layer)

@@ -19,7 +19,7 @@ from qtpy.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .._core.images import Images
 from ..layer_data import ensemble_readout, typographic_minus
-from ._common import member_indices, member_of, object_of
+from ._common import layer_kind, member_indices, member_of, object_of, unwrap
 
 __all__ = ["PlotDock", "theme_colors", "layer_choices"]
 
@@ -52,7 +52,7 @@ def layer_choices(viewer_ref: "weakref.ref", kind: str) -> Any:
         viewer = viewer_ref()
         if viewer is None:
             return []
-        return [(layer.name, layer) for layer in viewer.layers if getattr(layer, "_type_string", "") == kind]
+        return [(layer.name, layer) for layer in viewer.layers if layer_kind(layer) == kind]
 
     return choices
 
@@ -65,6 +65,7 @@ class PlotDock(QWidget):
 
     def __init__(self, napari_viewer: Any, parent: Any = None):
         super().__init__(parent)
+        napari_viewer = unwrap(napari_viewer)  # napari hands plugin widgets a public-only proxy
         self._viewer_ref = weakref.ref(napari_viewer)
         self.refresh_count = 0
         self.message = ""
@@ -102,7 +103,7 @@ class PlotDock(QWidget):
         inject_namespace(viewer)
         self.reset_choices()
         active = viewer.layers.selection.active
-        if active is not None and getattr(active, "_type_string", "") == "image":
+        if layer_kind(active) == "image":
             self.image.value = active
         self._on_image_changed(self.image.value)
         self.apply_theme()

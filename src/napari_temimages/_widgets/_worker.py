@@ -202,7 +202,8 @@ def run_job(
     """Start ``work(report, token)`` in a worker thread; see the module docstring."""
     job = Job(description)
     with cancelable_progress._all_instances.events.changed.blocker():
-        job.progress = _Progress(job, total=0, desc=description, disable=False, leave=False)
+        # gui=True: the bar lives in napari's activity dock, tqdm prints nothing to the terminal
+        job.progress = _Progress(job, total=0, desc=description, gui=True, leave=False)
 
     def run() -> Any:
         return work(job.report, job.token)

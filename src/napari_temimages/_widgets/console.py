@@ -57,8 +57,10 @@ class ConsoleWidget(QWidget):
 
     def __init__(self, napari_viewer: Any, parent: Any = None):
         super().__init__(parent)
-        self.viewer = napari_viewer
-        inject_namespace(napari_viewer)
+        from ._common import unwrap
+
+        self.viewer = unwrap(napari_viewer)
+        inject_namespace(self.viewer)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>napari_temimages</b> and <b>Images</b> are in napari's console:"))
         self.example = QPlainTextEdit(EXAMPLE)

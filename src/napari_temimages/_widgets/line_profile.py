@@ -20,7 +20,7 @@ from magicgui.widgets import ComboBox, Container, FloatSpinBox, PushButton
 from .._core.errors import InvalidArgumentError
 from .._core.images import Images
 from . import _worker
-from ._common import base_name, notify_exception, notify_info
+from ._common import base_name, layer_kind, notify_exception, notify_info, unwrap
 from ._plot import PlotDock, layer_choices
 from .operations import line_endpoints
 
@@ -39,9 +39,10 @@ class LineProfileDock(PlotDock):
         self.indices: tuple = ()
         self.export_job: _worker.Job | None = None
         super().__init__(napari_viewer, parent)
+        napari_viewer = unwrap(napari_viewer)
         self.line.changed.connect(self._on_line_changed)
         self.width.changed.connect(self.schedule)
-        shapes = [layer for layer in napari_viewer.layers if layer._type_string == "shapes"]
+        shapes = [layer for layer in napari_viewer.layers if layer_kind(layer) == "shapes"]
         if shapes:
             self.line.value = shapes[-1]
         self._on_line_changed(self.line.value)
@@ -68,7 +69,7 @@ class LineProfileDock(PlotDock):
         super()._on_layers_changed(event)
         layer = getattr(event, "value", None)
         try:
-            if layer is not None and layer._type_string == "shapes" and layer in self.viewer.layers:
+            if layer_kind(layer) == "shapes" and layer in self.viewer.layers:
                 self.line.value = layer  # a new line layer (e.g. from the Line profile widget)
         except RuntimeError:
             pass

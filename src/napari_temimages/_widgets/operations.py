@@ -29,6 +29,7 @@ import numpy as np
 from napari.layers import Image, Shapes
 
 from .._core.array_object import ArrayObject
+from .._core.axes import FrozenPhononsAxis
 from .._core.diffraction import DiffractionPatterns
 from .._core.errors import InvalidArgumentError
 from .._core.images import Images
@@ -40,6 +41,7 @@ from ._common import (
     base_name,
     current_viewer,
     ensemble_choices,
+    layer_kind,
     notify_exception,
     notify_info,
     object_of,
@@ -215,7 +217,7 @@ class Runner:
         inject_namespace(viewer)
         self.gui.reset_choices()
         active = viewer.layers.selection.active
-        if active is not None and getattr(active, "_type_string", "") == "image" and active in self.gui.image.choices:
+        if layer_kind(active) == "image" and active in self.gui.image.choices:
             with self.gui.image.changed.blocked():
                 self.gui.image.value = active
         self._on_image_changed(self.gui.image.value)
@@ -356,7 +358,7 @@ class Runner:
 
 
 def _is_layer(value: Any) -> bool:
-    return hasattr(value, "_type_string") and hasattr(value, "data")
+    return layer_kind(value) != ""
 
 
 def apply_defaults(gui: Any, values: dict) -> None:
@@ -412,7 +414,7 @@ def line_endpoints(shapes: Any, image: Any, obj: Any, viewer: Any) -> tuple[tupl
 
     The line is in world coordinates (napari's (…, y, x)); it is mapped to the image's data
     indices with the image layer's own transform, then to Å with the object's sampling
-    (array column = x index, row = y index, see ``layer_data``).
+    (array column = x index, row = y index, see ``layer_data``), rounded to 1e-6 Å.
     """
     if shapes is None:
         raise InvalidArgumentError("choose a Shapes layer with a line")
@@ -430,7 +432,9 @@ def line_endpoints(shapes: Any, image: Any, obj: Any, viewer: Any) -> tuple[tupl
         world = np.asarray(shapes.data_to_world(vertex), dtype=float)
         data = _data_point(image, viewer, world[-2:])
         row, col = data[-2], data[-1]
-        points.append((float(col * dx), float(row * dy)))
+        # napari keeps shapes in float32: round away its ~1e-7 relative noise (1e-6 Å is far below
+        # any pixel), so that a line drawn at 0.4 Å is sampled as 0.4 Å
+        points.append((round(float(col * dx), 6), round(float(row * dy), 6)))
     return points[0], points[1]
 
 
@@ -551,8 +555,11 @@ def _axes_defaults(select_all: bool) -> Callable[[Any], dict]:
     def defaults(obj: ArrayObject) -> dict:
         if select_all:
             value = list(range(obj.ensemble_dims))
-        else:
-            value = [i for i, a in enumerate(obj.ensemble_axes_metadata) if a._ensemble_mean]
+        else:  # the axes flagged for averaging, else the frozen-phonon axes
+            axes = obj.ensemble_axes_metadata
+            value = [i for i, a in enumerate(axes) if a._ensemble_mean] or [
+                i for i, a in enumerate(axes) if isinstance(a, FrozenPhononsAxis)
+            ]
         return {"axes": {"value": value}}
 
     return defaults
