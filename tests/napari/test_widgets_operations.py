@@ -241,8 +241,17 @@ def test_operations_on_eager_data_and_defaults_from_the_layer(viewer):
     _check_all_operations(viewer, layer, obj, (other_layer, other))
 
 
-def test_complex_operations_and_profiles(viewer):
+def test_complex_operations_and_profiles(viewer, fixture_path):
     """Complex-only operations (integrate gradient, phase, ...) and the two profile widgets."""
+    from napari_temimages import from_zarr
+
+    # abTEM's centre-of-mass output (complex, lazy from zarr) -> integrated CoM
+    com = from_zarr(str(fixture_path("com_sto.zarr")))
+    com_amp, com_phase = com.add_to_viewer(viewer, name="com")
+    out = _run(_dock(viewer, "integrate_gradient"), com_phase)
+    _assert_output_is(out, com.integrate_gradient().compute(), "com integrated")
+    assert out[0].metadata[META_KEY]["metadata"]["label"] == "iCOM"
+
     obj = _series(complex_=True)
     amp, phase = obj.add_to_viewer(viewer, name="wave")
     snapshot = _snapshot([amp, phase])
