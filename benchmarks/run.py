@@ -125,6 +125,7 @@ def run_case(case: C.Case, size_name: str, repeat: int, memory: bool = True, qui
     size = C.SIZES[size_name]
     out: dict = {"case": case.name, "group": case.group, "target": case.target, "note": case.note, "impls": {}}
     t_setup = time.perf_counter()
+    gc.collect()  # the previous case's cyclic garbage (cheap: older objects are frozen)
     try:
         state = case.setup(size)
     except Exception as exc:  # pragma: no cover - reported, not raised
@@ -152,6 +153,10 @@ def run_case(case: C.Case, size_name: str, repeat: int, memory: bool = True, qui
                 if not quiet and os.environ.get("BENCH_VERBOSE"):
                     traceback.print_exc()
                 del impls[name]
+        # everything alive now (modules, inputs) is never garbage: keep it out of the
+        # collections before each timed call (a full collection with abTEM loaded takes ~0.1 s)
+        gc.collect()
+        gc.freeze()
         names = list(impls)
         # cheap cases get more rounds (the median of a 1 ms op over 7 calls is mostly noise), and
         # µs-scale calls (no `before` hook) are timed as batches of back-to-back calls
@@ -374,25 +379,33 @@ def markdown(results: list[dict], info: dict, command: str) -> str:
 
 
 # --------------------------------------------------------------------------- subprocess isolation
-def _child_cmd(case: C.Case, args: argparse.Namespace) -> list[str]:
-    cmd = [sys.executable, "-m", "benchmarks.run", "--child", case.name, "--size", args.size, "--repeat", str(args.repeat)]
+def _child_cmd(cases: list, args: argparse.Namespace) -> list[str]:
+    names = ",".join(c.name for c in cases)
+    cmd = [sys.executable, "-m", "benchmarks.run", "--child", names, "--size", args.size, "--repeat", str(args.repeat)]
     if args.no_memory:
         cmd.append("--no-memory")
-    if case.group == "napari" and not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+    if any(c.group == "napari" for c in cases) and not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24"] + cmd
     return cmd
 
 
-def run_isolated(case: C.Case, args: argparse.Namespace) -> dict:
+def run_isolated(cases: list, args: argparse.Namespace) -> list[dict]:
+    """Run ``cases`` in one subprocess (napari cases share one: importing napari takes seconds)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(_child_cmd(case, args), cwd=root, env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines()[::-1]:
+    proc = subprocess.run(_child_cmd(cases, args), cwd=root, env=env, capture_output=True, text=True)
+    found = {}
+    for line in proc.stdout.splitlines():
         if line.startswith(RESULT_TAG):
-            return json.loads(line[len(RESULT_TAG) :])
+            res = json.loads(line[len(RESULT_TAG) :])
+            found[res["case"]] = res
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return {"case": case.name, "group": case.group, "impls": {}, "error": f"subprocess rc={proc.returncode}: {' / '.join(tail)}"[:300]}
+    return [
+        found.get(c.name)
+        or {"case": c.name, "group": c.group, "impls": {}, "error": f"subprocess rc={proc.returncode}: {' / '.join(tail)}"[:300]}
+        for c in cases
+    ]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -418,10 +431,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     cases = C.all_cases()
     if args.child:
-        (case,) = [c for c in cases if c.name == args.child]
-        result = run_case(case, args.size, args.repeat, memory=not args.no_memory, quiet=True)
-        print(RESULT_TAG + json.dumps(result), flush=True)
-        # Qt / dask thread pools can hang interpreter shutdown; the result is out.
+        by_name = {c.name: c for c in cases}
+        for name in args.child.split(","):
+            result = run_case(by_name[name], args.size, args.repeat, memory=not args.no_memory, quiet=True)
+            print(RESULT_TAG + json.dumps(result, default=str), flush=True)
+        # Qt / dask thread pools can hang interpreter shutdown; the results are out.
         os._exit(0)
     selected = _select(cases, args.only, args.skip)
     if args.list:
@@ -439,13 +453,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
     cache = tempfile.mkdtemp(prefix="temimages-bench-cache-")
     os.environ["TEMIMAGES_BENCH_CACHE"] = cache
     try:
-        for case in selected:
-            if case.isolate or args.isolate:
-                res = run_isolated(case, args)
+        i = 0
+        while i < len(selected):
+            case = selected[i]
+            # isolation is for clean memory numbers (full size) and for Qt (napari, always)
+            if args.isolate or (case.isolate and (args.size == "full" or case.group == "napari")):
+                batch = [case]
+                while (
+                    case.group == "napari" and i + len(batch) < len(selected) and selected[i + len(batch)].group == "napari"
+                ):
+                    batch.append(selected[i + len(batch)])
+                batch_results = run_isolated(batch, args)
             else:
-                res = run_case(case, args.size, args.repeat, memory=not args.no_memory)
-            results.append(res)
-            print(table_row(res), flush=True)
+                batch, batch_results = [case], [run_case(case, args.size, args.repeat, memory=not args.no_memory)]
+            for res in batch_results:
+                results.append(res)
+                print(table_row(res), flush=True)
+            i += len(batch)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     info["load_after"] = tuple(round(x, 2) for x in os.getloadavg())

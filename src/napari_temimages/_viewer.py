@@ -161,7 +161,18 @@ def prepare_viewer(viewer: Any) -> "EnsembleReadout | None":
     camera(viewer).orientation2d = ("up", "right")
     readout = EnsembleReadout(viewer)
     _PREPARED[key] = (weakref.ref(viewer), readout)
+    _inject_console_names(viewer)
     return readout
+
+
+def _inject_console_names(viewer: Any) -> None:
+    """Make ``napari_temimages`` and ``Images`` available in the viewer's console (never raises)."""
+    try:
+        from ._widgets.console import inject_namespace
+
+        inject_namespace(viewer)
+    except Exception:  # a viewer without console: nothing to do
+        pass
 
 
 def prepare_current_viewer() -> None:

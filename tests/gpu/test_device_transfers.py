@@ -80,8 +80,6 @@ def test_cpu_operand_is_uploaded_to_the_gpu_object(fake_gpu) -> None:
     assert not fake_gpu.leaks and fake_gpu.uploads == 4
 
 
-@pytest.mark.xfail(strict=True, reason="array_object.py _arith: a GPU operand of a CPU object is moved to the "
-                   "host (to_device(value, 'cpu')); spec §3.12 says the host operand goes to the GPU")
 def test_gpu_operand_of_a_cpu_object_keeps_the_result_on_the_gpu(fake_gpu) -> None:
     gpu, cpu = real_images().to_gpu(), real_images()
     fake_gpu.reset()
@@ -89,8 +87,6 @@ def test_gpu_operand_of_a_cpu_object_keeps_the_result_on_the_gpu(fake_gpu) -> No
     assert result.device == "gpu" and not fake_gpu.leaks
 
 
-@pytest.mark.xfail(strict=True, reason="array_object.py relative_difference: operands on different devices "
-                   "are not reconciled (numpy meets device array -> TypeError)")
 def test_relative_difference_of_mixed_devices(fake_gpu) -> None:
     gpu, cpu = real_images().to_gpu(), real_images()
     assert gpu.relative_difference(cpu).device == "gpu"

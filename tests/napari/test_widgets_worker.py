@@ -122,7 +122,7 @@ def test_dask_progress_aborts_only_its_own_computation():
     assert float(da.ones((4, 8), chunks=(1, 8)).sum().compute()) == 32.0
 
 
-def test_large_eager_input_also_runs_in_a_worker(viewer, monkeypatch):
+def test_large_eager_input_also_runs_in_a_worker_and_huge_results_stay_lazy(viewer, monkeypatch, notifications):
     monkeypatch.setattr(ops, "ASYNC_BYTES", 1000)
     obj = Images(np.random.default_rng(0).random((3, 20, 20)).astype(np.float32), sampling=0.2)
     (layer,) = obj.add_to_viewer(viewer, name="eager")
@@ -133,6 +133,17 @@ def test_large_eager_input_also_runs_in_a_worker(viewer, monkeypatch):
     job = gui()
     assert job is not None and job.wait(30_000) and job.succeeded
     np.testing.assert_allclose(np.asarray(viewer.layers[-1].data), obj.gaussian_filter(0.4).array.swapaxes(-1, -2))
+
+    # a lazy result larger than COMPUTE_BYTES is not computed: it stays lazy, and the user is told
+    monkeypatch.setattr(ops, "COMPUTE_BYTES", 1000)
+    (lazy_layer,) = obj.lazy().add_to_viewer(viewer, name="lazy")
+    gui.image.value = lazy_layer
+    job = gui()
+    assert job.wait(30_000) and job.succeeded
+    out = viewer.layers[-1]
+    assert out.name == "lazy gaussian" and hasattr(out.data, "dask")
+    np.testing.assert_allclose(np.asarray(out.data), obj.gaussian_filter(0.4).array.swapaxes(-1, -2), rtol=1e-6)
+    assert ("info", "Gaussian filter: the result (0.0 GiB) is kept lazy") in notifications
 
 
 def test_console_namespace_and_every_manifest_widget_opens(viewer):
@@ -145,6 +156,17 @@ def test_console_namespace_and_every_manifest_widget_opens(viewer):
     manifest = PluginManifest._from_package_or_name("napari-temimages")
     names = [w.display_name for w in manifest.contributions.widgets]
     assert len(names) == len(OPERATIONS) + 3
+    # the Layers menus have a "TEM images" submenu with the widgets
+    from napari._app_model import get_app_model
+
+    app = get_app_model()
+    for group, command in [("filter", "gaussian_filter"), ("transform", "crop"), ("measure", "line_profile_dock"),
+                           ("project", "ensemble_statistic"), ("data", "to_device")]:
+        (sub,) = [i for i in app.menus.get_menu(f"napari/layers/{group}")
+                  if getattr(i, "submenu", None) == f"napari-temimages.{group}"]
+        assert sub.title == "TEM images"
+        ids = [i.command.id for i in app.menus.get_menu(f"napari-temimages.{group}") if hasattr(i, "command")]
+        assert f"napari-temimages.{command}_widget" in ids
     for name in names:  # what the Layers/Plugins menus do
         dock, widget = viewer.window.add_plugin_dock_widget("napari-temimages", name)
         assert widget is not None and dock.widget() is not None, name

@@ -830,7 +830,7 @@ class ArrayObject:
                 f"relative_difference: base shapes differ ({self.base_shape} vs {other.base_shape})"
             )
         self._check_compatible(other, "relative_difference")
-        a, b = self._array, other._array
+        a, b = _same_device(self._array, other._array)
         try:
             np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
         except ValueError:
@@ -924,11 +924,8 @@ class ArrayObject:
         value = self._operand(other)
         if value is NotImplemented:
             return NotImplemented
-        if not _backend.is_lazy(value) and not isinstance(value, (numbers.Number, np.generic)):
-            target = _backend.get_backend(self._array)
-            if _backend.get_backend(value) is not target:
-                value = _backend.to_device(value, target.device)
-        array = op(value, self._array) if reflected else op(self._array, value)
+        mine, value = _same_device(self._array, value)
+        array = op(value, mine) if reflected else op(mine, value)
         return self._new(array)
 
     def __add__(self, other: Any) -> Any:
@@ -1009,6 +1006,18 @@ def _normalize_stack(stack: Any, scale: str, shift: str, base_dims_: int) -> Any
     for i in range(1, n_members):
         normalized(members[i], tuple(range(base_dims_)), out=out[i])
     return out.reshape(stack.shape)
+
+
+def _same_device(array: Any, other: Any) -> tuple[Any, Any]:
+    """Bring two operands onto one device: a host operand moves to the other's device (GPU wins)."""
+    if isinstance(other, (numbers.Number, np.generic)):
+        return array, other
+    mine, theirs = _backend.get_backend(array), _backend.get_backend(other)
+    if mine is theirs:
+        return array, other
+    if mine.device == "cpu":
+        return _backend.to_device(array, theirs.device), other
+    return array, _backend.to_device(other, mine.device)
 
 
 def _wrap_block(obj: ArrayObject) -> np.ndarray:

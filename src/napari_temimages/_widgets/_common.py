@@ -11,10 +11,13 @@ import re
 import weakref
 from typing import Any, Iterable, Sequence
 
-import numpy as np
-
-from .._core.errors import AbtemFileError, DeviceUnavailableError, InvalidArgumentError, InvalidTypeError
-from ..layer_data import META_KEY, from_layer, is_temimages_layer
+from .._core.errors import (
+    AbtemFileError,
+    DeviceUnavailableError,
+    InvalidArgumentError,
+    InvalidTypeError,
+)
+from ..layer_data import from_layer
 
 __all__ = [
     "EXPECTED_ERRORS",
@@ -63,6 +66,7 @@ def notify_info(message: str) -> None:
 
 def notify_exception(title: str, exc: BaseException) -> None:
     """Notification naming the problem: ``"<title>: <message>"`` (type name added for bugs)."""
+    _log.debug("%s failed", title, exc_info=(type(exc), exc, exc.__traceback__))
     if isinstance(exc, EXPECTED_ERRORS):
         text = str(exc) or type(exc).__name__
         if isinstance(exc, KeyError) and exc.args:
@@ -222,27 +226,19 @@ class OutputLayers:
         ]
         types = [t[2] if len(t) > 2 else "image" for t in tuples]
         out = []
-        if old and len(old) == len(tuples) and all(layer_kind(layer) == t for layer, t in zip(old, types)):
-            for layer, (data, meta, *_), layer_type in zip(old, tuples, types):
+        if old and len(old) == len(tuples) and all(layer_kind(layer) == t for layer, t in zip(old, types, strict=True)):
+            for layer, (data, meta, *_), layer_type in zip(old, tuples, types, strict=True):
                 update_layer(layer, data, meta, layer_type)
                 out.append(layer)
         else:
             index = viewer.layers.index(old[0]) if old else None
             for layer in old:
                 viewer.layers.remove(layer)
-            for k, ((data, meta, *_), layer_type) in enumerate(zip(tuples, types)):
+            for k, ((data, meta, *_), layer_type) in enumerate(zip(tuples, types, strict=True)):
                 position = None if index is None else min(index + k, len(viewer.layers))
                 out.append(_add_layer(viewer, data, meta, layer_type, position))
         self._refs = [weakref.ref(layer) for layer in out]
         return out
-
-
-def layer_uses_gpu_source(layer: Any) -> bool:
-    """True when a layer's metadata carries a GPU-resident source object."""
-    if not is_temimages_layer(layer):
-        return False
-    source = layer.metadata[META_KEY].get("source")
-    return getattr(source, "device", "cpu") == "gpu"
 
 
 def ensemble_choices(obj: Any) -> list[tuple[str, int]]:
@@ -253,10 +249,3 @@ def ensemble_choices(obj: Any) -> list[tuple[str, int]]:
         n = obj.ensemble_shape[i]
         out.append((f"{i}: {label} ({n})", i))
     return out
-
-
-def finite_positive(value: Any, what: str, units: str) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise InvalidArgumentError(f"{what} must be a positive number of {units}, got {value:g}")
-    return value

@@ -45,7 +45,7 @@ def theme_colors(viewer: Any) -> dict:
     return out
 
 
-def layer_choices(viewer_ref: "weakref.ref", kind: str) -> Any:
+def layer_choices(viewer_ref: weakref.ref, kind: str) -> Any:
     """magicgui choices callback: ``[(name, layer), ...]`` of the viewer's layers of ``kind``."""
 
     def choices(_widget: Any = None) -> list:
@@ -240,7 +240,6 @@ class PlotDock(QWidget):
     def pixels(self) -> Any:
         """The dock as an RGB numpy array (for tests and screenshots)."""
         import numpy as np
-
         from qtpy.QtGui import QImage
 
         self.canvas.draw()

@@ -113,7 +113,7 @@ def compute(obj: Any, token: CancelToken, report: Callable[[int, int], None]) ->
 class _Progress(cancelable_progress):
     """napari's cancellable progress bar whose Cancel button cancels the :class:`Job`."""
 
-    def __init__(self, job: "Job", **kwargs: Any):
+    def __init__(self, job: Job, **kwargs: Any):
         self._job = job
         super().__init__(**kwargs)
 
@@ -197,7 +197,7 @@ def run_job(
     description: str,
     on_result: Callable[[Any], None],
     on_error: Callable[[BaseException], None],
-    on_finish: Callable[["Job"], None] | None = None,
+    on_finish: Callable[[Job], None] | None = None,
 ) -> Job:
     """Start ``work(report, token)`` in a worker thread; see the module docstring."""
     job = Job(description)

@@ -10,7 +10,6 @@ member as a ``RealSpaceLineProfiles`` abTEM zarr store (in a worker thread, with
 
 from __future__ import annotations
 
-
 from pathlib import Path
 from typing import Any
 

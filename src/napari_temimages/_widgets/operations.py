@@ -61,8 +61,10 @@ __all__ = [
 ASYNC_BYTES = 16 * 2**20
 #: Lazy results up to this size are computed in the worker; larger ones stay lazy.
 COMPUTE_BYTES = 2 * 2**30
+#: Decimals shown (and kept: Qt rounds to them) by the number fields.
+FLOAT_DECIMALS = 4
 
-OPERATIONS: dict[str, "Operation"] = {}
+OPERATIONS: dict[str, Operation] = {}
 
 _REAL_2D = (Images, DiffractionPatterns)
 
@@ -92,7 +94,8 @@ class Operation:
         ``defaults(obj) -> {param: {"min", "max", "step", "value", "choices"}}``, applied when the
         input layer changes.
     compute_result
-        Compute lazy results in the worker (False: keep them lazy, e.g. rechunk).
+        ``"auto"``: compute lazy results in the worker up to :data:`COMPUTE_BYTES` (larger ones
+        stay lazy); ``"always"``; ``"never"`` (keep them lazy, e.g. rechunk).
     outputs
         ``outputs(result, name, image, viewer) -> [layer data tuples]`` (default: ``to_layer_data``).
     prepare
@@ -110,7 +113,7 @@ class Operation:
         accepts: Sequence[type] = (Images,),
         options: dict | None = None,
         defaults: Callable[[Any], dict] | None = None,
-        compute_result: bool = True,
+        compute_result: str = "auto",
         outputs: Callable[..., list] | None = None,
         prepare: Callable[..., dict] | None = None,
         tooltip: str = "",
@@ -144,7 +147,7 @@ class Operation:
     def make_widget(self) -> Any:
         """A new magicgui ``FunctionGui`` for this operation (one :class:`Runner` each)."""
         from magicgui import magicgui
-        from magicgui.widgets import Label, PushButton
+        from magicgui.widgets import FloatSpinBox, Label, PushButton
 
         runner = Runner(self)
         signature = self.signature()
@@ -168,9 +171,12 @@ class Operation:
             options[key] = value
         gui = magicgui(call, call_button=self.title, persist=False, **options)
         gui.tooltip = self.tooltip
+        for widget in gui:
+            if isinstance(widget, FloatSpinBox):  # physical values need more than 2 decimals
+                widget.native.setDecimals(max(widget.native.decimals(), FLOAT_DECIMALS))
         cancel = PushButton(text="Cancel", gui_only=True, name="cancel_button", visible=False)
         cancel.changed.connect(runner.cancel)
-        status = Label(value="", gui_only=True, name="status")
+        status = Label(value="", gui_only=True, name="status", label=" ")
         gui.append(cancel)
         gui.append(status)
         runner.attach(gui)
@@ -298,6 +304,7 @@ class Runner:
             obj = object_of(image, op.accepts, op.title)
             if op.prepare is not None:
                 params = op.prepare(dict(params), image=image, viewer=viewer, obj=obj)
+                self._show_values(params)
             suffix = op.suffix(params) if callable(op.suffix) else op.suffix
             name = f"{base_name(image)} {suffix}".strip()
             inputs = [image] + [v for v in params.values() if _is_layer(v)]
@@ -319,13 +326,19 @@ class Runner:
         def work(report: Callable[[int, int], None], token: _worker.CancelToken) -> tuple:
             value = result if result is not None else op.func(obj, **params)
             token.check()
-            if op.compute_result and getattr(value, "is_lazy", False) and _nbytes(value) <= COMPUTE_BYTES:
-                value = _worker.compute(value, token, report)
+            note = ""
+            if getattr(value, "is_lazy", False) and op.compute_result != "never":
+                if op.compute_result == "always" or _nbytes(value) <= COMPUTE_BYTES:
+                    value = _worker.compute(value, token, report)
+                else:
+                    note = f"{op.title}: the result ({_nbytes(value) / 2**30:.1f} GiB) is kept lazy"
             token.check()
-            return value, op.outputs(value, **context)
+            return value, op.outputs(value, **context), note
 
         def on_result(value: tuple) -> None:
             self._finish(viewer, value[0], value[1], inputs)
+            if value[2]:
+                notify_info(value[2])
 
         def on_error(exc: BaseException) -> None:
             notify_exception(op.title, exc)
@@ -343,6 +356,17 @@ class Runner:
             work, description=f"{op.title}: {name}", on_result=on_result, on_error=on_error, on_finish=on_finish
         )
         return self.job
+
+    def _show_values(self, params: dict) -> None:
+        """Show numbers derived by ``prepare`` (e.g. a line's end points) in the widget."""
+        for key, value in params.items():
+            try:
+                widget = self.gui[key]
+            except (KeyError, AttributeError, TypeError):
+                continue
+            if isinstance(value, float) and widget.value != value:
+                with widget.changed.blocked():
+                    widget.value = value
 
     def _finish(self, viewer: Any, result: Any, tuples: list, inputs: list) -> None:
         if not hasattr(getattr(viewer, "window", None), "_qt_window"):
@@ -420,7 +444,7 @@ def line_endpoints(shapes: Any, image: Any, obj: Any, viewer: Any) -> tuple[tupl
         raise InvalidArgumentError("choose a Shapes layer with a line")
     lines = [
         np.asarray(d, dtype=float)
-        for d, kind in zip(shapes.data, shapes.shape_type)
+        for d, kind in zip(shapes.data, shapes.shape_type, strict=True)
         if kind in ("line", "path") and len(d) >= 2
     ]
     if not lines:
@@ -644,7 +668,7 @@ def profile_at_position(
     obj: Images, center_x: float = 5.0, center_y: float = 5.0, angle: float = 0.0, extent: float = 10.0,
     width: float = 0.0, sampling: float = 0.0, order: int = 3,
 ) -> RealSpaceLineProfiles:
-    """Profile of a given length (Å) through a point at an angle (degrees from +x) (Images.interpolate_line_at_position)."""
+    """Profile of a given length (Å) through a point at an angle (° from +x) (Images.interpolate_line_at_position)."""
     return obj.interpolate_line_at_position(
         center=(center_x, center_y), angle=angle, extent=extent, width=width,
         sampling=sampling if sampling > 0 else None, order=order,
@@ -673,7 +697,7 @@ def scan_noise(
     obj: Images, dwell_time: float = 8.0, flyback_time: float = 100.0, rms_power: float = 1.0,
     max_frequency: float = 500.0, num_components: int = 200, seed: int = -1,
 ) -> Images:
-    """STEM scan distortion: dwell/flyback time (µs), FWHM of the magnification deviation (%), max frequency (Hz) (Images.scan_noise)."""
+    """STEM scan distortion: dwell/flyback time (µs), distortion FWHM (%), max frequency (Hz) (Images.scan_noise)."""
     return obj.scan_noise(
         dwell_time=dwell_time * 1e-6, flyback_time=flyback_time * 1e-6, rms_power=rms_power,
         max_frequency=max_frequency, num_components=num_components, seed=_seed(seed),
@@ -703,7 +727,9 @@ def normalize_ensemble(obj: ArrayObject, scale: str = "max", shift: str = "mean"
 _STATISTICS = ("mean", "std", "sum", "min", "max")
 
 
-def ensemble_statistic(obj: ArrayObject, statistic: str = "mean", axes: list = (), keepdims: bool = False) -> ArrayObject:
+def ensemble_statistic(
+    obj: ArrayObject, statistic: str = "mean", axes: list = (), keepdims: bool = False
+) -> ArrayObject:
     """Mean / std / sum / min / max over the chosen ensemble axes."""
     if statistic not in _STATISTICS:
         raise InvalidArgumentError(f"unknown statistic {statistic!r}; use one of {', '.join(_STATISTICS)}")
@@ -886,7 +912,8 @@ def _register() -> None:
         options={"scale": {"choices": list(_NORMALIZE)}, "shift": {"choices": list(_NORMALIZE) + ["none"]}},
     )
     Operation(
-        "ensemble_statistic", "Ensemble statistic", ensemble_statistic, suffix=lambda p: p["statistic"], accepts=_REAL_2D,
+        "ensemble_statistic", "Ensemble statistic", ensemble_statistic, suffix=lambda p: p["statistic"],
+        accepts=_REAL_2D,
         options={"statistic": {"choices": list(_STATISTICS)},
                  "axes": {"widget_type": "Select", "choices_from": ensemble_choices, "label": "over axes"},
                  "keepdims": {"label": "keep reduced axes (length 1, keeps sliders aligned)"}},
@@ -903,11 +930,12 @@ def _register() -> None:
                                       "max": 1.0, "step": 0.01}},
     )
     Operation(
-        "rechunk", "Rechunk", rechunk, suffix="rechunked", accepts=_REAL_2D, compute_result=False,
-        options={"chunks": {"label": "ensemble chunks", "tooltip": "'auto' or one size per ensemble axis, e.g. '1, 4'"}},
+        "rechunk", "Rechunk", rechunk, suffix="rechunked", accepts=_REAL_2D, compute_result="never",
+        options={"chunks": {"label": "ensemble chunks",
+                            "tooltip": "'auto' or one size per ensemble axis, e.g. '1, 4'"}},
         defaults=_rechunk_defaults,
     )
-    Operation("compute", "Compute", compute, suffix="computed", accepts=_REAL_2D)
+    Operation("compute", "Compute", compute, suffix="computed", accepts=_REAL_2D, compute_result="always")
     Operation(
         "to_device", "Move to device", to_device, suffix=lambda p: f"on {p['device']}", accepts=_REAL_2D,
         options={"device": {"choices": list(_DEVICES), "widget_type": "RadioButtons", "orientation": "horizontal"}},
