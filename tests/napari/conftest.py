@@ -66,3 +66,18 @@ def viewer(make_napari_viewer):
     """A shown napari viewer (needed for real rendering); refuses Qt's offscreen platform."""
     assert os.environ.get("QT_QPA_PLATFORM", "xcb") != "offscreen", "napari needs Xvfb + xcb, not offscreen"
     return make_napari_viewer(show=True)
+
+
+@pytest.fixture
+def notifications():
+    """``[(severity, message), ...]`` of the napari notifications emitted during the test."""
+    from napari.utils.notifications import notification_manager
+
+    seen: list = []
+
+    def record(event):
+        seen.append((str(getattr(event, "severity", "")), str(getattr(event, "message", event))))
+
+    notification_manager.notification_ready.connect(record)
+    yield seen
+    notification_manager.notification_ready.disconnect(record)

@@ -30,19 +30,6 @@ ZARR_FIXTURES = [
 ]
 
 
-@pytest.fixture
-def notifications():
-    """Messages of the napari notifications emitted during the test."""
-    from napari.utils.notifications import notification_manager
-
-    seen: list = []
-
-    def record(event):
-        seen.append((str(getattr(event, "severity", "")), str(getattr(event, "message", event))))
-
-    notification_manager.notification_ready.connect(record)
-    yield seen
-    notification_manager.notification_ready.disconnect(record)
 
 
 def _bytes(array) -> bytes:

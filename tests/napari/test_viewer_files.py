@@ -34,18 +34,6 @@ def _drop(viewer, paths) -> None:
     viewer.window._qt_viewer.dropEvent(event)
 
 
-@pytest.fixture
-def notifications():
-    from napari.utils.notifications import notification_manager
-
-    seen: list = []
-
-    def record(event):
-        seen.append((str(getattr(event, "severity", "")), str(getattr(event, "message", event))))
-
-    notification_manager.notification_ready.connect(record)
-    yield seen
-    notification_manager.notification_ready.disconnect(record)
 
 
 def test_open_and_save_in_the_viewer_reproduces_files(viewer, fixture_path, tmp_path):

@@ -26,19 +26,6 @@ pytestmark = pytest.mark.gui
 
 
 # ------------------------------------------------------------------------------ helpers
-@pytest.fixture
-def notifications():
-    """``[(severity, message), ...]`` of napari notifications emitted during the test."""
-    from napari.utils.notifications import notification_manager
-
-    seen: list = []
-
-    def record(event):
-        seen.append((str(getattr(event, "severity", "")), str(getattr(event, "message", event))))
-
-    notification_manager.notification_ready.connect(record)
-    yield seen
-    notification_manager.notification_ready.disconnect(record)
 
 
 def _series(complex_: bool = False) -> Images:

@@ -19,18 +19,6 @@ from napari_temimages._widgets.operations import OPERATIONS
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def notifications():
-    from napari.utils.notifications import notification_manager
-
-    seen: list = []
-
-    def record(event):
-        seen.append((str(getattr(event, "severity", "")), str(getattr(event, "message", event))))
-
-    notification_manager.notification_ready.connect(record)
-    yield seen
-    notification_manager.notification_ready.disconnect(record)
 
 
 def _slow_lazy(n: int = 40, delay: float = 0.05) -> Images:

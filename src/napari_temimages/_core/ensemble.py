@@ -118,6 +118,9 @@ _ACCUMULATORS = {"sum": "add", "mean": "add", "min": "minimum", "max": "maximum"
 #: for 64 chunks; in-place accumulation keeps one partial per node whatever the fan-in).
 DEFAULT_SPLIT_EVERY = 16
 
+#: at most this many bytes of input blocks per leaf task of a lazy reduction
+LEAF_BYTES = 64 * 2**20
+
 
 def _drop_axes(array: Any, axis: tuple, keepdims: bool) -> Any:
     if keepdims:
@@ -311,6 +314,7 @@ def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any
     token = tokenize(array, name, axis, keepdims, str(dtype), split_every)
     out_name = f"{name}-ensemble-{token}"
     kept = [i for i in range(array.ndim) if i not in axis]
+    block_bytes = int(np.prod([max(c) if c else 0 for c in array.chunks], dtype=np.int64)) * array.dtype.itemsize
     nblocks = array.numblocks
     layer: dict = {}
     leaf = funcs.leaf
@@ -324,8 +328,10 @@ def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any
                 full[a] = b
             inputs.append((array.name, *full))
         level, func = 0, leaf
-        # leaves take at most split_every blocks, fewer when that leaves the workers idle
-        fan_in = max(1, min(split_every, -(-len(inputs) // (2 * _cpu_count()))))
+        # leaves take at most split_every blocks, fewer when that leaves the workers idle, and
+        # at most LEAF_BYTES of input (a leaf holds all its input blocks at once: out-of-core
+        # data is generated or read block by block)
+        fan_in = max(1, min(split_every, -(-len(inputs) // (2 * _cpu_count())), LEAF_BYTES // max(block_bytes, 1)))
         while len(inputs) > 1 and (len(inputs) > split_every or (func is leaf and fan_in < len(inputs))):
             grouped = []
             for g in range(0, len(inputs), fan_in):
