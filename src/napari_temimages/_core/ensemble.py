@@ -170,25 +170,18 @@ class _Accumulate(_Reducer):
     def _ufunc(self, xp: Any) -> Any:
         return getattr(xp, _ACCUMULATORS[self.name])
 
-    def _reduce_block(self, xp: Any, block: Any) -> Any:
-        if all(block.shape[a] == 1 for a in self.axis):
-            return block  # nothing to reduce: used as it is (never written to)
-        ufunc = self._ufunc(xp)
-        if self.name in ("sum", "mean"):
-            return ufunc.reduce(block, axis=self.axis, keepdims=True, dtype=self.dtype)
-        return ufunc.reduce(block, axis=self.axis, keepdims=True)
-
     def leaf(self, blocks: list) -> Any:
+        # member by member into one buffer: no reduced array allocated per block, and the
+        # buffer stays in cache (numpy's own reduction over a leading axis does the same adds)
         xp = self.xp
         ufunc = self._ufunc(xp)
         acc = None
         for block in blocks:
-            part = self._reduce_block(xp, block)
-            if acc is None:
-                # a pass-through input block must not be written to: copy it
-                acc = part if part is not block and part.dtype == self.dtype else xp.array(part, dtype=self.dtype, copy=True)
-            else:
-                ufunc(acc, part, out=acc)
+            for member in _split_members(block, self.axis):
+                if acc is None:
+                    acc = xp.array(member, dtype=self.dtype, copy=True)  # inputs are never written to
+                else:
+                    ufunc(acc, member, out=acc)
         return acc
 
     def combine(self, parts: list) -> Any:
