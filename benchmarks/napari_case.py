@@ -88,8 +88,8 @@ def _setup(who: str):
         state["who"] = who
         try:
             state["path"] = _write_file(state, who)
-        except Exception as exc:
-            state["path_error"] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # reported as the implementations' "missing" reason
+            state["path_error"] = exc
         return state
 
     return setup
@@ -104,7 +104,7 @@ def _viewer(state: dict):
 
 def _require_path(state: dict) -> str:
     if "path" not in state:
-        raise RuntimeError(state.get("path_error", "no file"))
+        raise state.get("path_error") or RuntimeError("no file")
     return state["path"]
 
 

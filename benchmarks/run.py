@@ -272,7 +272,9 @@ def fmt_t(t: float | None) -> str:
         return f"{t:.2f} s"
     if t >= 1e-3:
         return f"{t * 1e3:.1f} ms"
-    return f"{t * 1e6:.0f} µs"
+    if t >= 1e-5:
+        return f"{t * 1e6:.0f} µs"
+    return f"{t * 1e6:.2f} µs"
 
 
 def fmt_r(r: float | None) -> str:

@@ -105,12 +105,13 @@ def map_images(
 
 
 # ---------------------------------------------------------------------------------- lazy reductions
-# dask's own sum/mean/min/max/std allocate a fresh reduced array for every chunk (and mean/std a
-# full-size count array; std promotes every chunk to float64), then concatenate groups of partial
-# results to reduce them again. With one image per chunk that is ~0.5 ms of overhead per chunk on a
-# 2-core machine against ~0.05 ms of arithmetic. Here a chunk that is already of length 1 along the
-# reduced axes is passed through as it is (a view), and partial results are accumulated in place
-# into one buffer per tree node (no concatenation). Results equal numpy's up to summation order.
+# dask's own sum/mean/min/max/std map a chunk function over every block (a fresh reduced array per
+# chunk; mean/std also a full-size count array; std promotes every chunk to float64), then
+# concatenate groups of partial results to reduce them again — with abTEM's split_every=2 a 6-deep
+# tree. With one 512² image per chunk that is ~0.5 ms of overhead per chunk on a 2-core machine
+# against ~0.05 ms of arithmetic. Here the leaves of the tree take the input blocks directly and
+# accumulate them member by member into one buffer, upper levels combine partials in place.
+# Results equal numpy's up to summation order.
 
 _ACCUMULATORS = {"sum": "add", "mean": "add", "min": "minimum", "max": "maximum"}
 
@@ -274,6 +275,9 @@ def lazy_reduce(array: Any, name: str, axis: Any, keepdims: bool = False, split_
     xp = backend.xp
     out_dtype = _reduction_dtype(name, array.dtype)
     out_ndim = array.ndim if keepdims else array.ndim - len(axis)
+    if array.size == 0:  # numpy's empty-reduction semantics (nan mean, min/max errors): dask's own
+        kwargs = {} if split_every is None else {"split_every": split_every}
+        return getattr(da, name)(array, axis=axis, keepdims=keepdims, **kwargs)
     if name in _ACCUMULATORS:
         count = int(np.prod([array.shape[a] for a in axis]))
         funcs: Any = _Accumulate(name, xp, out_dtype, axis, keepdims, count)
@@ -283,10 +287,13 @@ def lazy_reduce(array: Any, name: str, axis: Any, keepdims: bool = False, split_
         funcs = _Moments(name, xp, work, axis, keepdims)
     else:
         raise ValueError(f"lazy_reduce: unsupported reduction {name!r}")
-    return _tree_reduce(array, funcs, axis, keepdims, out_dtype, split_every or DEFAULT_SPLIT_EVERY, name, backend.empty_meta(out_ndim, out_dtype))
+    meta = backend.empty_meta(out_ndim, out_dtype)
+    return _tree_reduce(array, funcs, axis, keepdims, out_dtype, split_every or DEFAULT_SPLIT_EVERY, name, meta)
 
 
-def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any, split_every: int, name: str, meta: Any) -> Any:
+def _tree_reduce(
+    array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any, split_every: int, name: str, meta: Any
+) -> Any:
     """Graph of a tree reduction that takes the input blocks directly.
 
     ``dask.array.reduction`` first maps a chunk function over every block; dask then fuses each
@@ -299,15 +306,15 @@ def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any
 
     import dask.array as da
     from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
     from .backend import _cpu_count
-    from dask.highlevelgraph import HighLevelGraph
 
     split_every = max(2, int(split_every))
     token = tokenize(array, name, axis, keepdims, str(dtype), split_every)
     out_name = f"{name}-ensemble-{token}"
     kept = [i for i in range(array.ndim) if i not in axis]
-    block_bytes = int(np.prod([max(c) if c else 0 for c in array.chunks], dtype=np.int64)) * array.dtype.itemsize
+    block_bytes = int(np.prod([max(c) for c in array.chunks], dtype=np.int64)) * array.dtype.itemsize
     nblocks = array.numblocks
     layer: dict = {}
     leaf = funcs.leaf
@@ -324,7 +331,8 @@ def _tree_reduce(array: Any, funcs: Any, axis: tuple, keepdims: bool, dtype: Any
         # leaves take at most split_every blocks, fewer when that leaves the workers idle, and
         # at most LEAF_BYTES of input (a leaf holds all its input blocks at once: out-of-core
         # data is generated or read block by block)
-        fan_in = max(1, min(split_every, -(-len(inputs) // (2 * _cpu_count())), LEAF_BYTES // max(block_bytes, 1)))
+        fan_in = min(split_every, -(-len(inputs) // (2 * _cpu_count())), LEAF_BYTES // max(block_bytes, 1))
+        fan_in = max(1, fan_in)
         while len(inputs) > 1 and (len(inputs) > split_every or (func is leaf and fan_in < len(inputs))):
             grouped = []
             for g in range(0, len(inputs), fan_in):
