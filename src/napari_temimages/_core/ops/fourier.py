@@ -7,6 +7,8 @@ real images use half-spectrum (``rfft2``) transforms.
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,7 @@ def _spectrum_dtype(dtype: Any) -> np.dtype:
     return np.dtype(np.float32) if dtype in (np.float32, np.complex64) else np.dtype(np.float64)
 
 
+@functools.lru_cache(maxsize=32)
 def _shifted_half_index(nx: int, ny: int) -> np.ndarray:
     """Flat indices into an ``rfft2`` half spectrum ``(n_x, n_y//2+1)`` giving the full,
     fftshifted modulus ``(n_x, n_y)`` (zero frequency at ``n // 2``) of a real image."""
@@ -36,7 +39,9 @@ def _shifted_half_index(nx: int, ny: int) -> np.ndarray:
     upper = ky[None, :] < h
     src_x = np.where(upper, kx[:, None], (-kx[:, None]) % nx)
     src_y = np.where(upper, ky[None, :], (ny - ky[None, :]) % ny)
-    return src_x * h + src_y
+    index = (src_x * h + src_y).ravel()
+    index.flags.writeable = False  # cached: shared between calls
+    return index
 
 
 def diffractogram_stack(stack: Any) -> Any:
@@ -51,7 +56,7 @@ def diffractogram_stack(stack: Any) -> Any:
     work = stack if stack.dtype in (np.float32, np.float64) else stack.astype(np.float64)
     half = xp.abs(fft.rfft2(work, axes=(-2, -1), **kw))
     flat = half.reshape(stack.shape[:-2] + (nx * (ny // 2 + 1),))
-    index = backend.asarray(_shifted_half_index(nx, ny).ravel())
+    index = backend.asarray(_shifted_half_index(nx, ny))
     return xp.take(flat, index, axis=-1).reshape(stack.shape).astype(dtype, copy=False)
 
 

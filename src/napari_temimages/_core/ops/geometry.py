@@ -122,8 +122,13 @@ def crop(images: Any, extent: Any, offset: Any = (0.0, 0.0), centered: bool = Fa
 
 # ---------------------------------------------------------------------------------- tile
 def _tile_stack(stack: Any, repetitions: tuple[int, int]) -> Any:
+    """One broadcast assignment into a preallocated ``(*ensemble, r_x, n_x, r_y, n_y)`` buffer."""
     xp = get_backend(stack).xp
-    return xp.tile(stack, (1,) * (stack.ndim - 2) + repetitions)
+    (rx, ry), (nx, ny) = repetitions, stack.shape[-2:]
+    ens = stack.shape[:-2]
+    out = xp.empty(ens + (rx, nx, ry, ny), dtype=stack.dtype)
+    out[...] = stack.reshape(ens + (1, nx, 1, ny))
+    return out.reshape(ens + (rx * nx, ry * ny))
 
 
 def tile(images: Any, repetitions: Any) -> Any:
