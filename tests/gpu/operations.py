@@ -240,12 +240,10 @@ def _ops() -> list[Op]:
     add(_each("lp", "profiles_width_quarter", lambda o: (o * 2 - 0.1).width(0.25), ("width",)))
     # ---- noise
     add(_each("images", "poisson_noise", lambda o: o.poisson_noise(dose_per_area=1e4, seed=7), ("poisson_noise",),
-              compare="random",
-              leak="ops/noise.py _poisson_stack(): backend.asnumpy(stack) + numpy Generator; fix: "
-                   "backend.default_rng(stack, SeedSequence(seed, spawn_key=g)).poisson(lam) on the device"))
+              compare="random"))
     add(_each("images", "poisson_noise_doses_samples",
               lambda o: o.poisson_noise(total_dose=[10.0, 1e3], samples=2, seed=3), ("poisson_noise",),
-              compare="random", leak="ops/noise.py _poisson_stack() (as poisson_noise)"))
+              compare="random"))
     add(_each("images", "scan_noise", lambda o: o.scan_noise(1e-6, 1e-5, 2.0, seed=5), ("scan_noise",), atol=1e-5))
     add(_each("images_c", "scan_noise_unseeded_rms_series", lambda o: o.scan_noise(1e-6, 0.0, [1.0, 3.0]),
               ("scan_noise",), compare="shape"))

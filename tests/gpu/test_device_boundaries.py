@@ -70,11 +70,7 @@ def _data_array(obj, tmp_path):
     return values
 
 
-_XARRAY = _needs("napari_temimages._core.exports") + [
-    pytest.mark.xfail(strict=True, raises=TypeError,
-                      reason="exports.py to_data_array passes the device array to xarray.DataArray, which "
-                             "converts it implicitly; fix: xr.DataArray(backend.to_host(obj.array), ...)")
-]
+_XARRAY = _needs("napari_temimages._core.exports")
 
 BOUNDARIES = [
     pytest.param("show", "images", _show, id="show-images"),

@@ -1,8 +1,8 @@
 """Exports to xarray and HyperSpy.
 
 ``to_data_array``: dims = axis labels in array order, one coordinate per axis (``units`` attribute;
-base coordinates ``i·d`` in Å), attrs = metadata + ``long_name``; data stays lazy/on its device
-until xarray needs it. ``to_hyperspy``: calibrated axes in the right order (abTEM reverses the
+base coordinates ``i·d`` in Å), attrs = metadata + ``long_name``; data stays lazy and is moved
+to the host (numpy chunks) at this boundary. ``to_hyperspy``: calibrated axes in the right order (abTEM reverses the
 ensemble axes and rejects frozen-phonon axes).
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend
 from .array_object import ArrayObject
 from .axes import AxisMetadata, LinearAxis, OrdinalAxis
 
@@ -45,7 +46,7 @@ def to_data_array(obj: ArrayObject) -> Any:
         attrs["long_name"] = attrs["label"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return xr.DataArray(obj.array, dims=dims, coords=coords, attrs=attrs)
+        return xr.DataArray(backend.to_host(obj.array), dims=dims, coords=coords, attrs=attrs)
 
 
 def hyperspy_axes(obj: ArrayObject, transpose: bool = True) -> list[dict]:
@@ -82,8 +83,6 @@ def to_hyperspy(obj: ArrayObject, transpose: bool = True) -> Any:
         import hyperspy.api as hs
     except ImportError as exc:
         raise ImportError("to_hyperspy needs hyperspy: pip install 'napari-temimages[hyperspy]'") from exc
-    from . import backend
-
     data = backend.to_host(obj.array)
     if transpose and obj.base_dims == 2:
         data = data.swapaxes(-1, -2)
