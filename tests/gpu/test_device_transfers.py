@@ -92,6 +92,26 @@ def test_relative_difference_of_mixed_devices(fake_gpu) -> None:
     assert gpu.relative_difference(cpu).device == "gpu"
 
 
+@pytest.mark.parametrize("left, right", [("cpu_lazy", "gpu"), ("gpu_lazy", "cpu_lazy"), ("cpu", "gpu_lazy")])
+def test_mixed_lazy_operands_end_on_the_gpu(left, right, fake_gpu) -> None:
+    make = {
+        "cpu": lambda: real_images(),
+        "gpu": lambda: real_images().to_gpu(),
+        "cpu_lazy": lambda: real_images().lazy((1, 2, -1, -1)),
+        "gpu_lazy": lambda: real_images().lazy((1, 2, -1, -1)).to_gpu(),
+    }
+    a, b = make[left](), make[right]()
+    fake_gpu.reset()
+    for result in (a + b, a.relative_difference(b, 0.1)):
+        assert result.device == "gpu" and result.is_lazy
+        computed = result.compute()
+        assert isinstance(computed.array, FakeDeviceArray)
+        expected = (real_images() + real_images()) if result.metadata.get("units") != "%" else \
+            real_images().relative_difference(real_images(), 0.1)
+        np.testing.assert_allclose(fake_device.host_copy(computed.array), expected.array, equal_nan=True)
+    assert not fake_gpu.leaks
+
+
 def test_equality_compares_on_the_host(fake_gpu) -> None:
     """``==`` is a documented host boundary (it compares values with numpy.allclose)."""
     gpu = real_images().to_gpu()
