@@ -138,7 +138,7 @@ def test_distributed_cluster(processes) -> None:
 
     eager = make_images((4, 3, 16, 12))
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None, memory_limit="1GiB"
+        n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None, memory_limit=0
     ) as cluster, Client(cluster):
         lazy = make_images((4, 3, 16, 12)).lazy(chunks=(1, -1, -1, -1))
         result = lazy.normalize_ensemble().reduce_ensemble().compute(progress_bar=True)
