@@ -15,24 +15,32 @@ from .array_object import ArrayObject
 from .axes import AxisMetadata
 from .errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["BaseMeasurement2D", "validate_sampling"]
+__all__ = ["BaseMeasurement2D", "pair_items", "validate_sampling"]
+
+
+def pair_items(value: Any, what: str, scalar: tuple = (numbers.Real, np.number), noun: str = "number") -> tuple:
+    """A scalar ``s`` -> ``(s, s)``; a two-item sequence -> its items (unchecked types).
+
+    Shared by every "(x, y) pair" argument (sampling, sigma, gpts, extents, ...).
+    """
+    if isinstance(value, scalar) and not isinstance(value, (bool, np.bool_)):
+        return (value, value)
+    article = "an" if noun[0] in "aeiou" else "a"
+    if isinstance(value, (str, bytes)):
+        raise InvalidTypeError(f"{what} must be {article} {noun} or a pair of {noun}s, not {value!r}")
+    try:
+        values = tuple(value)
+    except TypeError:
+        raise InvalidTypeError(f"{what} must be {article} {noun} or a pair of {noun}s, not {value!r}") from None
+    if len(values) != 2:
+        raise InvalidArgumentError(f"{what} must have two values (x, y), got {len(values)}: {value!r}")
+    return values
 
 
 def validate_sampling(sampling: Any, what: str = "sampling") -> tuple[float, float]:
     """A scalar or a pair of positive finite numbers -> ``(float, float)``."""
-    if isinstance(sampling, (numbers.Real, np.number)) and not isinstance(sampling, bool):
-        values = (sampling, sampling)
-    elif isinstance(sampling, (str, bytes)):
-        raise InvalidTypeError(f"{what} must be a number or a pair of numbers, not {sampling!r}")
-    else:
-        try:
-            values = tuple(sampling)
-        except TypeError:
-            raise InvalidTypeError(f"{what} must be a number or a pair of numbers, not {sampling!r}") from None
-    if len(values) != 2:
-        raise InvalidArgumentError(f"{what} must have two values (x, y), got {len(values)}: {sampling!r}")
     out = []
-    for v in values:
+    for v in pair_items(sampling, what):
         if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)):
             raise InvalidTypeError(f"{what} values must be numbers, got {v!r}")
         v = float(v)

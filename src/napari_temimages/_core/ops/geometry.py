@@ -14,7 +14,7 @@ import numpy as np
 from ..backend import get_backend
 from ..ensemble import map_images, whole_base_chunks
 from ..errors import InvalidArgumentError, InvalidTypeError
-from ..measurement2d import validate_sampling
+from ..measurement2d import pair_items, validate_sampling
 from ..precision import real_dtype
 
 __all__ = ["crop", "tile", "integrate_disc", "as_pair", "positive_pair", "positive_int", "is_number"]
@@ -28,16 +28,7 @@ def is_number(value: Any) -> bool:
 
 def as_pair(value: Any, what: str) -> tuple[float, float]:
     """A number ``s`` -> ``(s, s)``; a pair of finite numbers -> ``(float, float)``."""
-    if is_number(value):
-        value = (value, value)
-    if isinstance(value, (str, bytes)):
-        raise InvalidTypeError(f"{what} must be a number or a pair of numbers, not {value!r}")
-    try:
-        values = tuple(value)
-    except TypeError:
-        raise InvalidTypeError(f"{what} must be a number or a pair of numbers, not {value!r}") from None
-    if len(values) != 2:
-        raise InvalidArgumentError(f"{what} must have two values (x, y), got {len(values)}: {value!r}")
+    values = pair_items(value, what)
     if not all(is_number(v) for v in values):
         raise InvalidTypeError(f"{what} values must be numbers, got {value!r}")
     out = (float(values[0]), float(values[1]))
@@ -62,16 +53,7 @@ def positive_int(value: Any, what: str, minimum: int = 1) -> int:
 
 def int_pair(value: Any, what: str, minimum: int = 1) -> tuple[int, int]:
     """An integer ``g`` -> ``(g, g)``; a pair of integers -> ``(int, int)``, each ``>= minimum``."""
-    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        value = (value, value)
-    if isinstance(value, (str, bytes)):
-        raise InvalidTypeError(f"{what} must be an integer or a pair of integers, not {value!r}")
-    try:
-        values = tuple(value)
-    except TypeError:
-        raise InvalidTypeError(f"{what} must be an integer or a pair of integers, not {value!r}") from None
-    if len(values) != 2:
-        raise InvalidArgumentError(f"{what} must have two values (x, y), got {len(values)}: {value!r}")
+    values = pair_items(value, what, (numbers.Integral, np.integer), "integer")
     return positive_int(values[0], what, minimum), positive_int(values[1], what, minimum)
 
 
