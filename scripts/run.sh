@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh) and run the main job: napari with the plugin and a sample abTEM
-# dataset. Without a screen (no DISPLAY) it renders under Xvfb and saves screenshot.png.
+# dataset. Without a screen (no DISPLAY) python -m napari_temimages starts its own Xvfb and
+# saves screenshot.png (or the path given as first argument).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-unset QT_QPA_PLATFORM
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-chmod 700 "$XDG_RUNTIME_DIR"
+source "$(dirname "$0")/common.sh"
 if [ -z "${DISPLAY:-}" ]; then
-    exec xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m napari_temimages --screenshot "${1:-screenshot.png}"
+    exec .venv/bin/python -m napari_temimages --screenshot "${1:-screenshot.png}"
 fi
 exec .venv/bin/python -m napari_temimages "$@"

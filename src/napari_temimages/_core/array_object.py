@@ -571,11 +571,11 @@ class ArrayObject:
         return self._new(array)
 
     def apply_transform(self, transform: Any, max_batch: Any = "auto") -> "ArrayObject":
-        """Apply a transform: a callable (or an object with ``apply``) mapping an eager object to a new one.
+        """Apply a transform: a callable (or an object with ``apply``) mapping this object to a new one.
 
-        Lazy objects are transformed block by block when the transform declares
-        ``output_spec(measurement) -> dict(cls, base_shape, dtype, kwargs)``; otherwise the
-        transform is applied to the lazy object itself (it must then stay lazy on its own).
+        The transform receives this object as it is (lazy objects stay lazy only if the transform
+        builds its result from the object's methods or :func:`.ensemble.map_images`).
+        ``max_batch`` is accepted for abTEM compatibility and not used.
         """
         apply = getattr(transform, "apply", transform)
         if not callable(apply):

@@ -27,6 +27,7 @@ import numpy as np
 from . import backend
 from .array_object import ArrayObject
 from .axes import AxisMetadata, LinearAxis, OrdinalAxis, ReciprocalSpaceAxis
+from .jsontree import plain_tree
 
 __all__ = ["to_data_array", "to_hyperspy", "hyperspy_axes", "hyperspy_metadata"]
 
@@ -128,18 +129,7 @@ def to_hyperspy(obj: ArrayObject, transpose: bool = True) -> Any:
     if transpose and obj.base_dims == 2:
         data = data.swapaxes(-1, -2)
     signal_cls = _signal_class(hs, obj.base_dims, bool(np.dtype(obj.dtype).kind == "c"))
-    original = _plain_tree(obj.metadata)
+    original = plain_tree(obj.metadata)
     signal = signal_cls(data, axes=hyperspy_axes(obj, transpose), metadata=hyperspy_metadata(obj),
                         original_metadata=original)
     return signal.as_lazy() if backend.is_lazy(data) else signal
-
-
-def _plain_tree(value: Any) -> Any:
-    """Metadata as plain dicts/lists/numbers (HyperSpy's DictionaryTreeBrowser wants str keys)."""
-    if isinstance(value, dict):
-        return {str(k): _plain_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain_tree(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

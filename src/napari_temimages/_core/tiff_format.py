@@ -42,6 +42,7 @@ from .array_object import ArrayObject
 from .axes import AxisMetadata, LinearAxis, axis_from_dict, axis_to_dict
 from .errors import AbtemFileError
 from .images import Images
+from .jsontree import plain_tree
 
 __all__ = ["write_tiff", "read_tiff", "is_abtem_tiff", "JSON_TAG", "UNIT_TO_ANGSTROM", "RECORD_FORMAT"]
 
@@ -115,7 +116,7 @@ class _WritePlan:
             "rows": "y",
             "complex": "channels" if self.complex else None,
             "axes": [axis_to_dict(a) for a in obj.axes_metadata],
-            "metadata": _jsonable(obj.metadata),
+            "metadata": plain_tree(obj.metadata),
         }
 
     def pages(self) -> Iterator[np.ndarray]:
@@ -170,18 +171,6 @@ def _labels(obj: Images, plan: _WritePlan) -> list[str]:
         text = ", ".join(a.format_value(i, n) for a, i, n in zip(axes, index, shape))
         out.extend([f"{text} real".strip(), f"{text} imag".strip()] if plan.complex else [text])
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return np.asarray(_backend.to_numpy(value)).tolist()
-    return value
 
 
 # ------------------------------------------------------------------------------ reading

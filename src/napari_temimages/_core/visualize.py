@@ -106,13 +106,8 @@ def _panel_title(obj: Any, index: tuple, exploded: tuple[int, ...], title: Any) 
     parts = []
     for a in exploded:
         axis = obj.ensemble_axes_metadata[a]
-        parts.append(_format_axis_value(axis, index[a], obj.ensemble_shape[a]))
+        parts.append(axis.format_value(index[a], obj.ensemble_shape[a]))
     return ", ".join(parts)
-
-
-def _format_axis_value(axis: Any, i: int, n: int) -> str:
-    """``"label = value units"`` (the axis' own formatting, as in the napari readout)."""
-    return axis.format_value(i, n)
 
 
 def _host_data(obj: Any, indices: Sequence[tuple]) -> list[np.ndarray]:
@@ -253,7 +248,7 @@ def _overlay_labels(obj: Any, index: tuple, overlaid: tuple[int, ...], count: in
     labels = []
     for member in np.ndindex(*sizes):
         labels.append(", ".join(
-            _format_axis_value(obj.ensemble_axes_metadata[a], i, n) for a, i, n in zip(overlaid, member, sizes)
+            obj.ensemble_axes_metadata[a].format_value(i, n) for a, i, n in zip(overlaid, member, sizes)
         ))
     return labels
 

@@ -104,6 +104,15 @@ def _poisson_stack(
     return out
 
 
+def _counts_result(images: Any, array: Any, new_axes: list) -> Any:
+    """Result of a noise model: ``new_axes`` prepended to copies of the ensemble axes, labelled
+    ``Counts`` / ``electrons`` as abTEM labels both noise models."""
+    kwargs = images._copy_kwargs()
+    metadata = kwargs["metadata"]
+    metadata.update(label="Counts", units="electrons")
+    return images._new(array, ensemble_axes_metadata=new_axes + kwargs["ensemble_axes_metadata"], metadata=metadata)
+
+
 def _pixel_dose(images: Any, dose_per_area: Any, total_dose: Any) -> tuple[np.ndarray, str]:
     """Expected electrons per pixel at unit pixel value, and the dose axis units."""
     if dose_per_area is not None and total_dose is not None:
@@ -163,10 +172,7 @@ def poisson_noise(
         sample_axis=sample_axis,
         dose_axis=dose_axis,
     )
-    kwargs = images._copy_kwargs()
-    metadata = kwargs["metadata"]
-    metadata.update(label="Counts", units="electrons")
-    return images._new(counts, ensemble_axes_metadata=new_axes + kwargs["ensemble_axes_metadata"], metadata=metadata)
+    return _counts_result(images, counts, new_axes)
 
 
 # ---------------------------------------------------------------------------------- scan noise
@@ -322,7 +328,4 @@ def scan_noise(
         rms_axis=rms_axis,
         options=options,
     )
-    kwargs = images._copy_kwargs()
-    metadata = kwargs["metadata"]
-    metadata.update(label="Counts", units="electrons")
-    return images._new(result, ensemble_axes_metadata=new_axes + kwargs["ensemble_axes_metadata"], metadata=metadata)
+    return _counts_result(images, result, new_axes)
